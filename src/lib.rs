@@ -1,0 +1,6 @@
+//! The harness: scenario parsing, load generation, recording, reports and
+//! gates around the fake DeepSeek server and the resilient client.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod outcome;
