@@ -1,0 +1,141 @@
+//! Retry budget: retries may be at most a fraction of recent requests, plus a
+//! small per-second floor, so a brownout cannot turn into a retry storm.
+//!
+//! Same model as tower's `TpsBudget` and Finagle's `RetryBudget`: every
+//! original request deposits, every retry withdraws; both are counted over a
+//! sliding TTL window of time buckets. A retry is allowed when
+//! `withdrawals + 1 <= deposits * ratio + min_per_second * ttl_seconds`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use crate::units::{PerSecond, Percent};
+
+/// Number of buckets the TTL window is split into (tower uses 10 too).
+const BUCKETS: usize = 10;
+
+/// Retry budget settings (YAML `retry.budget`). Defaults are tower's /
+/// Finagle's: 20% of requests over a 10 s window, floor 10 retries/s.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryBudgetConfig {
+    /// `false` allows every retry (max attempts still applies). Default `true`.
+    pub enabled: bool,
+    /// Retries allowed as a share of requests in the window. Default `20%`.
+    pub ratio: Percent,
+    /// Retries always allowed per second regardless of traffic. Default `10/s`.
+    pub min_per_second: PerSecond,
+    /// How long a deposit counts. Default `10s`.
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+}
+
+impl Default for RetryBudgetConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ratio: Percent::from_fraction(0.2).unwrap_or(Percent::ZERO),
+            min_per_second: PerSecond::new(10.0).unwrap_or_default(),
+            ttl: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why a [`RetryBudgetConfig`] was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidRetryBudget {
+    /// `ttl` was shorter than 1 s or longer than 60 s (tower's bounds).
+    #[error("retry.budget.ttl must be between 1s and 60s, got {0:?}")]
+    Ttl(Duration),
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Bucket {
+    epoch: u64,
+    deposits: u32,
+    withdrawals: u32,
+}
+
+/// A retry budget over a sliding window. Pure: every call takes `now`.
+#[derive(Clone, Debug)]
+pub struct RetryBudget {
+    enabled: bool,
+    ratio: f64,
+    reserve: f64,
+    bucket_nanos: u64,
+    origin: Option<Instant>,
+    buckets: [Bucket; BUCKETS],
+}
+
+impl RetryBudget {
+    /// Validates `cfg`.
+    pub fn new(cfg: &RetryBudgetConfig) -> Result<Self, InvalidRetryBudget> {
+        if cfg.ttl < Duration::from_secs(1) || cfg.ttl > Duration::from_secs(60) {
+            return Err(InvalidRetryBudget::Ttl(cfg.ttl));
+        }
+        Ok(Self {
+            enabled: cfg.enabled,
+            ratio: cfg.ratio.fraction(),
+            reserve: cfg.min_per_second.per_second() * cfg.ttl.as_secs_f64(),
+            bucket_nanos: (cfg.ttl.as_nanos() / BUCKETS as u128) as u64,
+            origin: None,
+            buckets: [Bucket::default(); BUCKETS],
+        })
+    }
+
+    /// Records one original (non-retry) request.
+    pub fn deposit(&mut self, now: Instant) {
+        let b = self.bucket(now);
+        b.deposits = b.deposits.saturating_add(1);
+    }
+
+    /// Takes one retry from the budget; `false` means the retry must not be sent.
+    pub fn try_withdraw(&mut self, now: Instant) -> bool {
+        if !self.enabled {
+            return true;
+        }
+        if self.balance(now) < 1.0 {
+            return false;
+        }
+        let b = self.bucket(now);
+        b.withdrawals = b.withdrawals.saturating_add(1);
+        true
+    }
+
+    /// Retries currently available (may be fractional). `f64::INFINITY` when disabled.
+    pub fn balance(&mut self, now: Instant) -> f64 {
+        if !self.enabled {
+            return f64::INFINITY;
+        }
+        let epoch = self.epoch(now);
+        let (mut deposits, mut withdrawals) = (0u64, 0u64);
+        for b in &self.buckets {
+            if epoch.saturating_sub(b.epoch) < BUCKETS as u64 && b.epoch <= epoch {
+                deposits += u64::from(b.deposits);
+                withdrawals += u64::from(b.withdrawals);
+            }
+        }
+        deposits as f64 * self.ratio + self.reserve - withdrawals as f64
+    }
+
+    fn epoch(&mut self, now: Instant) -> u64 {
+        let origin = *self.origin.get_or_insert(now);
+        let elapsed = now.saturating_duration_since(origin).as_nanos();
+        (elapsed / u128::from(self.bucket_nanos.max(1))) as u64
+    }
+
+    fn bucket(&mut self, now: Instant) -> &mut Bucket {
+        let epoch = self.epoch(now);
+        let b = &mut self.buckets[(epoch % BUCKETS as u64) as usize];
+        if b.epoch != epoch {
+            *b = Bucket {
+                epoch,
+                ..Bucket::default()
+            };
+        }
+        b
+    }
+}
