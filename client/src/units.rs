@@ -49,7 +49,8 @@ impl Percent {
 
 impl fmt::Display for Percent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}%", self.percent())
+        // Rounded so 0.3 prints as "30%", not "30.000000000000004%".
+        write!(f, "{}%", (self.percent() * 1e4).round() / 1e4)
     }
 }
 
@@ -259,9 +260,11 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let p = Percent::from_percent(30.0).unwrap();
+        let p = Percent::from_fraction(0.3).unwrap();
         let y = serde_yaml::to_string(&p).unwrap();
-        assert_eq!(serde_yaml::from_str::<Percent>(&y).unwrap(), p);
+        assert_eq!(y.trim(), "30%");
+        let back = serde_yaml::from_str::<Percent>(&y).unwrap();
+        assert!((back.fraction() - 0.3).abs() < 1e-12);
         let r = PerSecond::new(12.5).unwrap();
         let y = serde_yaml::to_string(&r).unwrap();
         assert_eq!(serde_yaml::from_str::<PerSecond>(&y).unwrap(), r);

@@ -172,3 +172,166 @@ pub fn retry_after_from_headers(headers: &http::HeaderMap, now: SystemTime) -> O
         .and_then(parse_retry_after_ms)
         .or_else(|| text("retry-after").and_then(|v| parse_retry_after(v, now)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn backoff(jitter: Jitter) -> Backoff {
+        Backoff::new(&BackoffConfig {
+            base: Duration::from_millis(100),
+            multiplier: 2.0,
+            max: Duration::from_secs(1),
+            jitter,
+        })
+        .unwrap()
+    }
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn none_is_exponential_and_capped() {
+        let b = backoff(Jitter::None);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let got: Vec<_> = (1..=6)
+            .map(|a| b.delay(a, Duration::ZERO, &mut rng))
+            .collect();
+        assert_eq!(
+            got,
+            [100 * MS, 200 * MS, 400 * MS, 800 * MS, 1000 * MS, 1000 * MS]
+        );
+        assert_eq!(b.delay(u32::MAX, Duration::ZERO, &mut rng), 1000 * MS);
+        assert_eq!(b.delay(0, Duration::ZERO, &mut rng), 100 * MS);
+    }
+
+    #[test]
+    fn full_and_equal_stay_in_bounds_and_spread() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for (jitter, lo_frac) in [(Jitter::Full, 0.0), (Jitter::Equal, 0.5)] {
+            let b = backoff(jitter);
+            for attempt in 1..=6u32 {
+                let exp = (100.0 * 2f64.powi(attempt as i32 - 1)).min(1000.0);
+                let ds: Vec<f64> = (0..500)
+                    .map(|_| b.delay(attempt, Duration::ZERO, &mut rng).as_secs_f64() * 1e3)
+                    .collect();
+                let (min, max) = ds
+                    .iter()
+                    .fold((f64::MAX, 0f64), |(a, b), &d| (a.min(d), b.max(d)));
+                assert!(
+                    min >= exp * lo_frac - 1e-6 && max <= exp + 1e-6,
+                    "{jitter:?} {attempt}"
+                );
+                // 500 uniform samples cover most of the range.
+                assert!(
+                    max - min > 0.9 * exp * (1.0 - lo_frac),
+                    "{jitter:?} {attempt}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn decorrelated_grows_from_previous_delay_within_base_and_cap() {
+        let b = backoff(Jitter::Decorrelated);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut prev = Duration::ZERO;
+        for attempt in 1..=50 {
+            let d = b.delay(attempt, prev, &mut rng);
+            let hi = (prev.max(100 * MS) * 3).min(1000 * MS);
+            assert!(d >= 100 * MS && d <= hi, "{d:?} prev {prev:?}");
+            prev = d;
+        }
+    }
+
+    #[test]
+    fn same_seed_same_delays() {
+        let b = backoff(Jitter::Full);
+        let run = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            (1..10)
+                .map(|a| b.delay(a, Duration::ZERO, &mut rng))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(42), run(42));
+        assert_ne!(run(42), run(43));
+    }
+
+    #[test]
+    fn validation() {
+        let c = |base, max, multiplier| BackoffConfig {
+            base: Duration::from_millis(base),
+            max: Duration::from_millis(max),
+            multiplier,
+            jitter: Jitter::Full,
+        };
+        assert_eq!(
+            Backoff::new(&c(0, 10, 2.0)).unwrap_err(),
+            InvalidBackoff::ZeroBase
+        );
+        assert!(matches!(
+            Backoff::new(&c(20, 10, 2.0)),
+            Err(InvalidBackoff::MaxBelowBase { .. })
+        ));
+        assert!(Backoff::new(&c(1, 10, 0.5)).is_err());
+        assert!(Backoff::new(&c(1, 10, f64::NAN)).is_err());
+        let y: BackoffConfig = serde_yaml::from_str("base: 250ms\njitter: decorrelated\n").unwrap();
+        assert_eq!(
+            (y.base, y.jitter, y.max),
+            (250 * MS, Jitter::Decorrelated, 8000 * MS)
+        );
+        assert!(serde_yaml::from_str::<BackoffConfig>("jitter: sometimes\n").is_err());
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(parse_retry_after(" 1.5 ", now), Some(1500 * MS));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for bad in ["-1", "soon", "", "NaN", "inf", "1e300"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad}");
+        }
+        assert_eq!(parse_retry_after_ms("250"), Some(250 * MS));
+        assert_eq!(
+            parse_retry_after_ms("0.5"),
+            Some(Duration::from_micros(500))
+        );
+        assert_eq!(parse_retry_after_ms("-5"), None);
+        assert_eq!(parse_retry_after_ms("x"), None);
+    }
+
+    #[test]
+    fn headers_prefer_retry_after_ms() {
+        let now = SystemTime::UNIX_EPOCH;
+        let mut h = http::HeaderMap::new();
+        assert_eq!(retry_after_from_headers(&h, now), None);
+        h.insert("retry-after", http::HeaderValue::from_static("2"));
+        assert_eq!(
+            retry_after_from_headers(&h, now),
+            Some(Duration::from_secs(2))
+        );
+        h.insert("retry-after-ms", http::HeaderValue::from_static("1500"));
+        assert_eq!(retry_after_from_headers(&h, now), Some(1500 * MS));
+        h.insert("retry-after-ms", http::HeaderValue::from_static("junk"));
+        assert_eq!(
+            retry_after_from_headers(&h, now),
+            Some(Duration::from_secs(2))
+        );
+    }
+}

@@ -15,7 +15,6 @@ pub mod bulkhead;
 pub mod ejection;
 pub mod rate_limit;
 pub mod retry_budget;
-mod sliding_window;
 
 pub use backoff::{
     parse_retry_after, parse_retry_after_ms, retry_after_from_headers, Backoff, BackoffConfig,

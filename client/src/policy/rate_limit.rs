@@ -140,3 +140,89 @@ impl RateLimiter {
         self.tat = Some(start.checked_add(self.interval).unwrap_or(start));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(rate: f64, burst: u32, max_wait_ms: u64) -> RateLimiter {
+        RateLimiter::new(&RateLimitConfig {
+            rate: PerSecond::new(rate).unwrap(),
+            burst,
+            max_wait: Duration::from_millis(max_wait_ms),
+        })
+        .unwrap()
+    }
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn burst_then_exact_spacing() {
+        let t0 = Instant::now();
+        let mut l = limiter(100.0, 5, 0); // 10 ms interval
+        for _ in 0..5 {
+            assert_eq!(l.check(t0), Ok(()));
+        }
+        assert_eq!(l.check(t0), Err(10 * MS));
+        assert_eq!(l.check(t0 + 9 * MS), Err(MS));
+        assert_eq!(l.check(t0 + 10 * MS), Ok(()));
+        assert_eq!(l.check(t0 + 10 * MS), Err(10 * MS));
+    }
+
+    #[test]
+    fn sustained_rate_is_exact_over_a_second() {
+        let t0 = Instant::now();
+        let mut l = limiter(200.0, 1, 0);
+        // Offer a request every 1 ms for 1 s: exactly 200 conform (at 0, 5, 10, .. 995 ms).
+        let allowed = (0..1000u32)
+            .filter(|&i| l.check(t0 + i * MS).is_ok())
+            .count();
+        assert_eq!(allowed, 200);
+    }
+
+    #[test]
+    fn idle_time_refills_only_up_to_burst() {
+        let t0 = Instant::now();
+        let mut l = limiter(10.0, 3, 0);
+        assert!(l.check(t0).is_ok());
+        let later = t0 + Duration::from_secs(60);
+        let burst = (0..10).take_while(|_| l.check(later).is_ok()).count();
+        assert_eq!(burst, 3);
+    }
+
+    #[test]
+    fn reserve_waits_up_to_max_wait_then_rejects() {
+        let t0 = Instant::now();
+        let mut l = limiter(10.0, 1, 250); // 100 ms interval
+        assert_eq!(l.reserve(t0), Ok(Duration::ZERO));
+        assert_eq!(l.reserve(t0), Ok(100 * MS));
+        assert_eq!(l.reserve(t0), Ok(200 * MS));
+        assert_eq!(l.reserve(t0), Err(RateLimited { wait: 300 * MS }));
+        // A rejection consumes nothing: the next slot is still 300 ms away.
+        assert_eq!(l.reserve_within(t0, 300 * MS), Ok(300 * MS));
+        assert_eq!(l.check(t0 + 400 * MS), Ok(()));
+    }
+
+    #[test]
+    fn validation() {
+        let c = |rate, burst| RateLimitConfig {
+            rate: PerSecond::new(rate).unwrap(),
+            burst,
+            max_wait: Duration::ZERO,
+        };
+        assert!(matches!(
+            RateLimiter::new(&c(0.0, 1)),
+            Err(InvalidRateLimit::Rate(_))
+        ));
+        assert_eq!(
+            RateLimiter::new(&c(1.0, 0)).unwrap_err(),
+            InvalidRateLimit::ZeroBurst
+        );
+        let y: RateLimitConfig = serde_yaml::from_str("rate: 600/min\n").unwrap();
+        assert_eq!(
+            (y.rate.per_second(), y.burst, y.max_wait),
+            (10.0, 10, 1000 * MS)
+        );
+        assert!(serde_yaml::from_str::<RateLimitConfig>("burst: 3\n").is_err());
+    }
+}

@@ -97,7 +97,8 @@ impl RetryBudget {
         if !self.enabled {
             return true;
         }
-        if self.balance(now) < 1.0 {
+        // The epsilon keeps 29% of 100 from rounding down to 28 retries.
+        if self.balance(now) + 1e-9 < 1.0 {
             return false;
         }
         let b = self.bucket(now);
@@ -137,5 +138,106 @@ impl RetryBudget {
             };
         }
         b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(ratio: f64, min_per_second: f64) -> RetryBudget {
+        RetryBudget::new(&RetryBudgetConfig {
+            enabled: true,
+            ratio: Percent::from_fraction(ratio).unwrap(),
+            min_per_second: PerSecond::new(min_per_second).unwrap(),
+            ttl: Duration::from_secs(10),
+        })
+        .unwrap()
+    }
+
+    fn withdraw_all(b: &mut RetryBudget, now: Instant) -> usize {
+        (0..10_000).take_while(|_| b.try_withdraw(now)).count()
+    }
+
+    #[test]
+    fn ratio_of_deposits_without_floor() {
+        let t0 = Instant::now();
+        let mut b = budget(0.2, 0.0);
+        assert!(!b.try_withdraw(t0), "no traffic, no floor: no retries");
+        for _ in 0..100 {
+            b.deposit(t0);
+        }
+        assert_eq!(withdraw_all(&mut b, t0), 20);
+        assert!(!b.try_withdraw(t0));
+        for _ in 0..5 {
+            b.deposit(t0);
+        }
+        assert_eq!(withdraw_all(&mut b, t0), 1);
+    }
+
+    #[test]
+    fn floor_allows_min_per_second_over_ttl() {
+        let t0 = Instant::now();
+        let mut b = budget(0.2, 10.0);
+        // 10/s over a 10 s window: 100 retries with no traffic at all.
+        assert_eq!(withdraw_all(&mut b, t0), 100);
+        for _ in 0..50 {
+            b.deposit(t0);
+        }
+        assert_eq!(withdraw_all(&mut b, t0), 10);
+    }
+
+    #[test]
+    fn deposits_and_withdrawals_expire_after_ttl() {
+        let t0 = Instant::now();
+        let mut b = budget(0.5, 0.0);
+        for _ in 0..10 {
+            b.deposit(t0);
+        }
+        assert_eq!(withdraw_all(&mut b, t0), 5);
+        assert_eq!(withdraw_all(&mut b, t0 + Duration::from_millis(9_999)), 0);
+        // Both the deposits and the withdrawals of bucket 0 have left the window.
+        assert_eq!(b.balance(t0 + Duration::from_secs(10)), 0.0);
+        for _ in 0..4 {
+            b.deposit(t0 + Duration::from_secs(10));
+        }
+        assert_eq!(withdraw_all(&mut b, t0 + Duration::from_secs(10)), 2);
+        // Long idle: everything is gone, no stale bucket resurfaces.
+        assert_eq!(b.balance(t0 + Duration::from_secs(1000)), 0.0);
+    }
+
+    #[test]
+    fn partial_expiry_keeps_recent_buckets() {
+        let t0 = Instant::now();
+        let mut b = budget(1.0, 0.0);
+        for s in 0..10u64 {
+            b.deposit(t0 + Duration::from_secs(s));
+        }
+        assert_eq!(b.balance(t0 + Duration::from_secs(9)), 10.0);
+        assert_eq!(b.balance(t0 + Duration::from_secs(12)), 7.0);
+    }
+
+    #[test]
+    fn disabled_always_allows_and_ttl_is_validated() {
+        let t0 = Instant::now();
+        let mut b = RetryBudget::new(&RetryBudgetConfig {
+            enabled: false,
+            ..RetryBudgetConfig::default()
+        })
+        .unwrap();
+        assert_eq!(withdraw_all(&mut b, t0), 10_000);
+        let bad = RetryBudgetConfig {
+            ttl: Duration::from_millis(10),
+            ..RetryBudgetConfig::default()
+        };
+        assert!(matches!(
+            RetryBudget::new(&bad),
+            Err(InvalidRetryBudget::Ttl(_))
+        ));
+        let c: RetryBudgetConfig =
+            serde_yaml::from_str("ratio: 10%\nmin_per_second: 60/min\nttl: 5s\n").unwrap();
+        assert_eq!(c.ratio.fraction(), 0.1);
+        assert_eq!(c.min_per_second.per_second(), 1.0);
+        assert_eq!(c.ttl, Duration::from_secs(5));
     }
 }

@@ -17,182 +17,17 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::sliding_window::{Totals, Window};
+mod config;
+mod transition;
+mod window;
+
+pub use config::{BreakerConfig, InvalidBreaker, WindowType};
+pub use transition::{BreakerState, Transition, TransitionReason, WindowCounts};
+
 use crate::units::Percent;
-
-/// Kind of sliding window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WindowType {
-    /// The last `window_size` calls.
-    #[default]
-    Count,
-    /// The calls of the last `window_size` seconds, bucketed per second.
-    Time,
-}
-
-/// Breaker settings (YAML `breaker`). Defaults follow resilience4j except where
-/// noted: windows and timings are shorter because a harness run lasts minutes.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BreakerConfig {
-    /// `false` lets every call through and records nothing. Default `true`.
-    pub enabled: bool,
-    /// `count` or `time`. Default `count` (resilience4j).
-    pub window_type: WindowType,
-    /// Calls (count window) or seconds (time window). Default `20` (resilience4j: 100).
-    pub window_size: u32,
-    /// Calls needed in the window before rates are judged; clamped to
-    /// `window_size` for count windows. Default `10` (resilience4j: 100).
-    pub minimum_number_of_calls: u32,
-    /// Opens when the failure rate is at or above this. Default `50%` (resilience4j).
-    pub failure_rate_threshold: Percent,
-    /// A successful call slower than this counts as slow. Default `60s` (resilience4j).
-    #[serde(with = "humantime_serde")]
-    pub slow_call_duration_threshold: Duration,
-    /// Opens when the slow-call rate is at or above this. Default `100%` (resilience4j).
-    pub slow_call_rate_threshold: Percent,
-    /// How long the breaker stays open before probing. Default `5s` (resilience4j: 60s).
-    #[serde(with = "humantime_serde")]
-    pub wait_duration_in_open: Duration,
-    /// A `Retry-After` hint on the failure that opens the breaker extends the
-    /// open time up to this cap; `0s` ignores hints. Default `60s`.
-    #[serde(with = "humantime_serde")]
-    pub max_wait_duration_in_open: Duration,
-    /// Probes admitted in half-open; their outcomes decide. Default `3` (resilience4j: 10).
-    pub permitted_calls_in_half_open: u32,
-    /// Half-open longer than this reopens (a safety net for leaked permits).
-    /// Default `60s` (resilience4j's 0 = forever would allow a stuck breaker).
-    #[serde(with = "humantime_serde")]
-    pub max_wait_duration_in_half_open: Duration,
-}
-
-impl Default for BreakerConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            window_type: WindowType::Count,
-            window_size: 20,
-            minimum_number_of_calls: 10,
-            failure_rate_threshold: Percent::from_fraction(0.5).unwrap_or(Percent::HUNDRED),
-            slow_call_duration_threshold: Duration::from_secs(60),
-            slow_call_rate_threshold: Percent::HUNDRED,
-            wait_duration_in_open: Duration::from_secs(5),
-            max_wait_duration_in_open: Duration::from_secs(60),
-            permitted_calls_in_half_open: 3,
-            max_wait_duration_in_half_open: Duration::from_secs(60),
-        }
-    }
-}
-
-/// Why a [`BreakerConfig`] was refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum InvalidBreaker {
-    /// A count that must be at least 1 was 0.
-    #[error("breaker.{0} must be at least 1")]
-    Zero(&'static str),
-    /// A rate threshold of 0% would open on the first judged call.
-    #[error("breaker.{0} must be greater than 0%")]
-    ZeroThreshold(&'static str),
-    /// `wait_duration_in_open` was zero.
-    #[error("breaker.wait_duration_in_open must be greater than 0")]
-    ZeroWait,
-}
-
-/// The breaker state, as reported in transitions and metrics.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BreakerState {
-    /// Calls flow; outcomes are recorded.
-    Closed,
-    /// Calls are rejected until the open duration elapses.
-    Open,
-    /// A few probe calls decide between closing and reopening.
-    HalfOpen,
-}
-
-impl BreakerState {
-    /// `closed`, `open` or `half_open`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BreakerState::Closed => "closed",
-            BreakerState::Open => "open",
-            BreakerState::HalfOpen => "half_open",
-        }
-    }
-
-    /// Gauge value, higher is worse: closed 0, half-open 1, open 2.
-    pub fn as_gauge(self) -> i64 {
-        match self {
-            BreakerState::Closed => 0,
-            BreakerState::HalfOpen => 1,
-            BreakerState::Open => 2,
-        }
-    }
-}
-
-impl std::fmt::Display for BreakerState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Why a transition happened.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum TransitionReason {
-    /// Failure rate over `calls` reached the threshold (closed or half-open -> open).
-    FailureRate {
-        /// Observed failure rate.
-        rate: Percent,
-        /// Calls it was computed over.
-        calls: u32,
-    },
-    /// Slow-call rate over `calls` reached the threshold (closed or half-open -> open).
-    SlowCallRate {
-        /// Observed slow-call rate.
-        rate: Percent,
-        /// Calls it was computed over.
-        calls: u32,
-    },
-    /// The open duration elapsed and a call arrived (open -> half-open).
-    WaitElapsed,
-    /// The half-open probes stayed under both thresholds (half-open -> closed).
-    ProbesSucceeded,
-    /// Half-open lasted longer than `max_wait_duration_in_half_open` (-> open).
-    HalfOpenTimeout,
-}
-
-/// One state change, for events and metrics.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Transition {
-    /// State before.
-    pub from: BreakerState,
-    /// State after.
-    pub to: BreakerState,
-    /// When it happened.
-    pub at: Instant,
-    /// Why.
-    pub reason: TransitionReason,
-    /// When an `Open` state ends (set when `to` is `Open`).
-    pub open_until: Option<Instant>,
-}
-
-/// Outcome counts in the sliding window.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct WindowCounts {
-    /// Calls recorded.
-    pub calls: u32,
-    /// Of which failed.
-    pub failures: u32,
-    /// Of which slow successes.
-    pub slow_calls: u32,
-}
+use window::{Totals, Window};
 
 /// A lease to make one call; resolve it exactly once with `on_success`,
 /// `on_failure`, `on_failure_with_hint` or `release`.
@@ -516,3 +351,6 @@ fn unreachable_open() -> Result<Permit, Rejected> {
         retry_at: None,
     })
 }
+
+#[cfg(test)]
+mod tests;
