@@ -165,3 +165,111 @@ impl Balancer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn balancer(strategy: Strategy, weights: &[u32]) -> Balancer {
+        Balancer::new(&BalancerConfig { strategy }, weights).unwrap()
+    }
+
+    fn picks(b: &mut Balancer, n: usize, healthy: impl Fn(usize) -> bool + Copy) -> Vec<usize> {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        (0..n)
+            .map(|_| {
+                let i = b.pick(&[], healthy, &mut rng).unwrap();
+                b.finish(i);
+                i
+            })
+            .collect()
+    }
+
+    #[test]
+    fn round_robin_cycles_and_skips_unhealthy() {
+        let mut b = balancer(Strategy::RoundRobin, &[1, 5, 1]);
+        assert_eq!(picks(&mut b, 6, |_| true), [0, 1, 2, 0, 1, 2]);
+        assert_eq!(picks(&mut b, 4, |i| i != 1), [0, 2, 0, 2]);
+    }
+
+    #[test]
+    fn smooth_weighted_matches_nginx_sequence() {
+        // nginx's documented example: weights 5,1,1 -> a a b a c a a.
+        let mut b = balancer(Strategy::Weighted, &[5, 1, 1]);
+        assert_eq!(picks(&mut b, 7, |_| true), [0, 0, 1, 0, 2, 0, 0]);
+        let mut b = balancer(Strategy::Weighted, &[3, 1]);
+        let got = picks(&mut b, 400, |_| true);
+        assert_eq!(got.iter().filter(|&&i| i == 0).count(), 300);
+    }
+
+    #[test]
+    fn p2c_prefers_the_less_loaded() {
+        let mut b = balancer(Strategy::P2c, &[1, 1]);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        // With two endpoints P2C always compares both, so picks alternate by load.
+        let first = b.pick(&[], |_| true, &mut rng).unwrap();
+        let second = b.pick(&[], |_| true, &mut rng).unwrap();
+        assert_ne!(first, second);
+        for _ in 0..10 {
+            b.pick(&[], |_| true, &mut rng);
+        }
+        assert_eq!((b.in_flight(0), b.in_flight(1)), (6, 6));
+        // A busy endpoint is avoided.
+        let mut b = balancer(Strategy::P2c, &[1, 1, 1]);
+        for _ in 0..50 {
+            b.in_flight[2] += 1;
+        }
+        let got = picks(&mut b, 300, |_| true);
+        // Endpoint 2 can only win when drawn against itself, which P2C never does.
+        assert_eq!(got.iter().filter(|&&i| i == 2).count(), 0);
+        assert!(got.iter().filter(|&&i| i == 0).count() > 100);
+    }
+
+    #[test]
+    fn p2c_weighs_load_by_weight() {
+        let mut b = balancer(Strategy::P2c, &[4, 1]);
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        for _ in 0..50 {
+            b.pick(&[], |_| true, &mut rng);
+        }
+        assert_eq!((b.in_flight(0), b.in_flight(1)), (40, 10));
+    }
+
+    #[test]
+    fn failover_excludes_tried_unless_nothing_else_is_healthy() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for strategy in [Strategy::RoundRobin, Strategy::Weighted, Strategy::P2c] {
+            let mut b = balancer(strategy, &[1, 1, 1]);
+            for _ in 0..20 {
+                let i = b.pick(&[0, 1], |_| true, &mut rng).unwrap();
+                assert_eq!(i, 2, "{strategy:?}");
+            }
+            // Endpoint 2 is down: a tried but healthy one is better than none.
+            let i = b.pick(&[0, 1], |i| i != 2, &mut rng).unwrap();
+            assert!(i < 2, "{strategy:?}");
+            assert_eq!(b.pick(&[], |_| false, &mut rng), None, "{strategy:?}");
+        }
+    }
+
+    #[test]
+    fn validation_and_yaml() {
+        let c = BalancerConfig::default();
+        assert_eq!(
+            Balancer::new(&c, &[]).unwrap_err(),
+            InvalidBalancer::NoEndpoints
+        );
+        assert_eq!(
+            Balancer::new(&c, &[1, 0]).unwrap_err(),
+            InvalidBalancer::ZeroWeight(1)
+        );
+        let y: BalancerConfig = serde_yaml::from_str("strategy: p2c\n").unwrap();
+        assert_eq!(y.strategy, Strategy::P2c);
+        assert!(serde_yaml::from_str::<BalancerConfig>("strategy: random\n").is_err());
+        let mut b = balancer(Strategy::RoundRobin, &[1]);
+        b.finish(0);
+        b.finish(7);
+        assert_eq!(b.in_flight(0), 0);
+    }
+}

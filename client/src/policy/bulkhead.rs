@@ -184,3 +184,113 @@ impl Bulkhead {
         self.queued.load(Ordering::Acquire)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll};
+
+    fn bulkhead(max_concurrent: u32, max_queue: u32, wait_ms: u64) -> Bulkhead {
+        Bulkhead::new(&BulkheadConfig {
+            enabled: true,
+            max_concurrent,
+            max_queue,
+            max_queue_wait: Duration::from_millis(wait_ms),
+        })
+        .unwrap()
+    }
+
+    /// Polls a future once without a runtime waker being needed afterwards.
+    fn poll_once<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+        let waker = futures::task::noop_waker();
+        f.poll(&mut Context::from_waker(&waker))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fourth_caller_is_shed_and_queue_wait_is_measured() {
+        let b = bulkhead(2, 1, 5_000);
+        let p1 = b.acquire().await.unwrap();
+        let p2 = b.acquire().await.unwrap();
+        assert_eq!(p1.queue_wait(), Duration::ZERO);
+        assert_eq!(b.in_flight(), 2);
+        let waiter = {
+            let b = b.clone();
+            tokio::spawn(async move { b.acquire().await })
+        };
+        tokio::task::yield_now().await;
+        assert_eq!(b.queued(), 1);
+        assert_eq!(
+            b.acquire().await.unwrap_err(),
+            Shed::QueueFull { max_queue: 1 }
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drop(p1);
+        let p3 = waiter.await.unwrap().unwrap();
+        assert_eq!(p3.queue_wait(), Duration::from_millis(300));
+        assert_eq!((b.in_flight(), b.queued()), (2, 0));
+        drop((p2, p3));
+        assert_eq!(b.in_flight(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dropping_a_waiting_future_frees_its_queue_slot() {
+        let b = bulkhead(1, 1, 5_000);
+        let held = b.acquire().await.unwrap();
+        {
+            let mut waiting = pin!(b.acquire());
+            assert!(poll_once(waiting.as_mut()).is_pending());
+            assert_eq!(b.queued(), 1);
+            assert!(matches!(b.acquire().await, Err(Shed::QueueFull { .. })));
+        }
+        assert_eq!(b.queued(), 0);
+        let mut next = pin!(b.acquire());
+        assert!(poll_once(next.as_mut()).is_pending());
+        drop(held);
+        let p = next.await.unwrap();
+        assert_eq!(b.in_flight(), 1);
+        drop(p);
+        assert_eq!(b.in_flight(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn queue_timeout_sheds_after_max_queue_wait() {
+        let b = bulkhead(1, 4, 250);
+        let _held = b.acquire().await.unwrap();
+        let start = Instant::now();
+        let e = b.acquire().await.unwrap_err();
+        assert_eq!(
+            e,
+            Shed::QueueTimeout {
+                waited: Duration::from_millis(250)
+            }
+        );
+        assert_eq!(start.elapsed(), Duration::from_millis(250));
+        assert_eq!(b.queued(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_queue_sheds_at_once_and_disabled_admits_all() {
+        let b = bulkhead(1, 0, 1_000);
+        let _held = b.acquire().await.unwrap();
+        assert_eq!(
+            b.acquire().await.unwrap_err(),
+            Shed::QueueFull { max_queue: 0 }
+        );
+        let off = Bulkhead::new(&BulkheadConfig {
+            enabled: false,
+            ..BulkheadConfig::default()
+        })
+        .unwrap();
+        let permits: Vec<_> = futures::future::join_all((0..1000).map(|_| off.acquire())).await;
+        assert!(permits.iter().all(|p| p.is_ok()));
+        assert!(matches!(
+            Bulkhead::new(&BulkheadConfig {
+                max_concurrent: 0,
+                ..BulkheadConfig::default()
+            }),
+            Err(InvalidBulkhead::MaxConcurrent { got: 0, .. })
+        ));
+    }
+}

@@ -195,3 +195,151 @@ impl OutlierDetector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    fn detector(n: usize) -> OutlierDetector {
+        OutlierDetector::new(&EjectionConfig::default(), n).unwrap()
+    }
+
+    fn fail_n(d: &mut OutlierDetector, endpoint: usize, n: u32, now: Instant) {
+        for _ in 0..n {
+            d.on_failure(endpoint, now);
+        }
+    }
+
+    #[test]
+    fn ejects_after_consecutive_failures_and_returns() {
+        let t0 = Instant::now();
+        let mut d = detector(3);
+        fail_n(&mut d, 0, 4, t0);
+        d.on_success(0, t0); // streak broken
+        fail_n(&mut d, 0, 4, t0);
+        assert!(!d.is_ejected(0, t0));
+        assert!(d.take_events(t0).is_empty());
+        d.on_failure(0, t0);
+        assert!(d.is_ejected(0, t0));
+        assert_eq!(
+            d.take_events(t0),
+            [EjectionEvent::Ejected {
+                endpoint: 0,
+                at: t0,
+                until: t0 + 10 * S,
+                ejections: 1
+            }]
+        );
+        assert!(d.is_ejected(0, t0 + 10 * S - Duration::from_nanos(1)));
+        assert!(!d.is_ejected(0, t0 + 10 * S));
+        assert_eq!(
+            d.take_events(t0 + 11 * S),
+            [EjectionEvent::Returned {
+                endpoint: 0,
+                at: t0 + 10 * S
+            }]
+        );
+    }
+
+    #[test]
+    fn repeated_ejections_grow_then_cap_then_decay() {
+        let t0 = Instant::now();
+        let mut d = detector(2);
+        let mut now = t0;
+        let mut lengths = Vec::new();
+        for _ in 0..8 {
+            fail_n(&mut d, 1, 5, now);
+            let until = match d.take_events(now).last() {
+                Some(EjectionEvent::Ejected { until, .. }) => *until,
+                e => panic!("{e:?}"),
+            };
+            lengths.push((until - now).as_secs());
+            now = until; // fail again right after returning
+        }
+        assert_eq!(lengths, [10, 20, 30, 40, 50, 60, 60, 60]);
+        // Healthy for 3 base periods: the multiplier (8) decays by 3 before +1.
+        now += 30 * S;
+        fail_n(&mut d, 1, 5, now);
+        match d.take_events(now).last() {
+            Some(EjectionEvent::Ejected {
+                ejections, until, ..
+            }) => {
+                assert_eq!(*ejections, 6);
+                assert_eq!(*until - now, 60 * S);
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn never_ejects_the_last_healthy_endpoint() {
+        let t0 = Instant::now();
+        let mut one = detector(1);
+        fail_n(&mut one, 0, 50, t0);
+        assert!(!one.is_ejected(0, t0));
+        let mut d = OutlierDetector::new(
+            &EjectionConfig {
+                max_ejection_percent: Percent::HUNDRED,
+                ..EjectionConfig::default()
+            },
+            3,
+        )
+        .unwrap();
+        fail_n(&mut d, 0, 5, t0);
+        fail_n(&mut d, 1, 5, t0);
+        fail_n(&mut d, 2, 50, t0);
+        assert_eq!(d.ejected_count(t0), 2);
+        assert!(!d.is_ejected(2, t0));
+        // Once endpoint 0 returns, the kept streak of 2 ejects it on its next failure.
+        let t1 = t0 + 10 * S;
+        d.on_failure(2, t1);
+        assert!(d.is_ejected(2, t1));
+        assert!(!d.is_ejected(0, t1));
+    }
+
+    #[test]
+    fn max_ejection_percent_limits_but_allows_one() {
+        let t0 = Instant::now();
+        let mut d = detector(4); // 50% of 4 = 2
+        for e in 0..4 {
+            fail_n(&mut d, e, 5, t0);
+        }
+        assert_eq!(d.ejected_count(t0), 2);
+        let mut d = OutlierDetector::new(
+            &EjectionConfig {
+                max_ejection_percent: Percent::ZERO,
+                ..EjectionConfig::default()
+            },
+            2,
+        )
+        .unwrap();
+        fail_n(&mut d, 0, 5, t0);
+        assert_eq!(d.ejected_count(t0), 1);
+    }
+
+    #[test]
+    fn disabled_and_validation() {
+        let t0 = Instant::now();
+        let c = EjectionConfig {
+            enabled: false,
+            ..EjectionConfig::default()
+        };
+        let mut d = OutlierDetector::new(&c, 3).unwrap();
+        fail_n(&mut d, 0, 50, t0);
+        assert_eq!(d.ejected_count(t0), 0);
+        d.on_failure(99, t0);
+        let bad = EjectionConfig {
+            base_ejection_time: 120 * S,
+            ..EjectionConfig::default()
+        };
+        assert_eq!(
+            OutlierDetector::new(&bad, 2).unwrap_err(),
+            InvalidEjection::Times
+        );
+        let y: EjectionConfig =
+            serde_yaml::from_str("consecutive_failures: 3\nbase_ejection_time: 2s\n").unwrap();
+        assert_eq!((y.consecutive_failures, y.base_ejection_time), (3, 2 * S));
+    }
+}
