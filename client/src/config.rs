@@ -1,0 +1,392 @@
+//! `ClientConfig`: exactly the scenario's `client:` section. Every section is
+//! optional with a documented default; values are checked inside
+//! `Deserialize` where possible (so serde_yaml reports line and column) and
+//! again, with the full field path, by [`ClientConfig::validate`].
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::policy::backoff::{Backoff, BackoffConfig};
+use crate::policy::balancer::{Balancer, BalancerConfig, Strategy};
+use crate::policy::breaker::{BreakerConfig, CircuitBreaker};
+use crate::policy::bulkhead::{Bulkhead, BulkheadConfig};
+use crate::policy::ejection::{EjectionConfig, OutlierDetector};
+use crate::policy::rate_limit::{RateLimitConfig, RateLimiter};
+use crate::policy::retry_budget::{RetryBudget, RetryBudgetConfig};
+use crate::types::Model;
+
+/// An invalid configuration value, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {message}")]
+pub struct ConfigError {
+    /// Full path, e.g. `client.retry.max_attempts`.
+    pub field: String,
+    /// What is wrong and what was found, e.g. `must be >= 1, got 0`.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(field: &str, message: impl Into<String>) -> Self {
+        ConfigError {
+            field: format!("client.{field}"),
+            message: message.into(),
+        }
+    }
+
+    /// From a policy error whose message starts with its own field path
+    /// (`breaker.window_size must be at least 1`); `section` is prefixed
+    /// when the policy does not know where it sits.
+    fn from_policy(section: &str, e: impl std::fmt::Display) -> Self {
+        let text = e.to_string();
+        let (field, message) = text
+            .split_once(' ')
+            .unwrap_or((text.as_str(), "is invalid"));
+        let field = if section.is_empty() || field.starts_with(section) {
+            field.to_owned()
+        } else {
+            format!("{section}.{field}")
+        };
+        ConfigError {
+            field: format!("client.{field}"),
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// The resilience client's configuration (YAML `client:`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientConfig {
+    /// Base URLs (`http://127.0.0.1:8080`, `https://api.deepseek.com`), each
+    /// optionally `{url, weight}`; `/chat/completions` is appended. Default
+    /// empty: the harness fills in the fake server's nodes.
+    pub endpoints: Vec<EndpointConfig>,
+    /// Environment variable holding the API key. Default `DEEPSEEK_API_KEY`.
+    pub api_key_env: String,
+    /// Phase timeouts.
+    pub timeouts: TimeoutsConfig,
+    /// Connection pool and transport.
+    pub pool: PoolConfig,
+    /// Retries, backoff and retry budget.
+    pub retry: RetryConfig,
+    /// Circuit breaker per endpoint.
+    pub breaker: BreakerConfig,
+    /// Client-side rate limiter; absent = off.
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Bulkhead (max concurrency + bounded queue).
+    pub bulkhead: BulkheadConfig,
+    /// Endpoint selection and outlier ejection.
+    pub balancer: BalancerSection,
+    /// What answers when everything failed; absent = no fallback.
+    pub fallback: Option<FallbackConfig>,
+    /// Optional Prometheus endpoint.
+    pub metrics: MetricsConfig,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            endpoints: Vec::new(),
+            api_key_env: "DEEPSEEK_API_KEY".to_owned(),
+            timeouts: TimeoutsConfig::default(),
+            pool: PoolConfig::default(),
+            retry: RetryConfig::default(),
+            breaker: BreakerConfig::default(),
+            rate_limit: None,
+            bulkhead: BulkheadConfig::default(),
+            balancer: BalancerSection::default(),
+            fallback: None,
+            metrics: MetricsConfig::default(),
+        }
+    }
+}
+
+/// One endpoint: a bare URL string or `{url, weight}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EndpointConfig {
+    /// `"http://host:port"`, weight 1.
+    Url(String),
+    /// `{url: "...", weight: 3}`.
+    Weighted {
+        /// Base URL.
+        url: String,
+        /// Relative weight for the `weighted` strategy (>= 1). Default 1.
+        #[serde(default = "one")]
+        weight: u32,
+    },
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl EndpointConfig {
+    /// The base URL.
+    pub fn url(&self) -> &str {
+        match self {
+            EndpointConfig::Url(u) | EndpointConfig::Weighted { url: u, .. } => u,
+        }
+    }
+    /// The weight (1 for a bare URL).
+    pub fn weight(&self) -> u32 {
+        match self {
+            EndpointConfig::Url(_) => 1,
+            EndpointConfig::Weighted { weight, .. } => *weight,
+        }
+    }
+}
+
+/// Phase timeouts (YAML `timeouts`), each a human duration.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutsConfig {
+    /// TCP (+TLS) connect. Default `1s`.
+    #[serde(
+        serialize_with = "humantime_serde::serialize",
+        deserialize_with = "positive"
+    )]
+    pub connect: Duration,
+    /// Request sent until response headers. Default `10s`.
+    #[serde(
+        serialize_with = "humantime_serde::serialize",
+        deserialize_with = "positive"
+    )]
+    pub first_byte: Duration,
+    /// Attempt start until the first content token (streams) or the first
+    /// non-whitespace body byte (non-streamed). Default `15s`.
+    #[serde(
+        serialize_with = "humantime_serde::serialize",
+        deserialize_with = "positive"
+    )]
+    pub first_token: Duration,
+    /// Longest gap between two data events; keep-alive comments and blank
+    /// lines do not reset it. Default `10s`.
+    #[serde(
+        serialize_with = "humantime_serde::serialize",
+        deserialize_with = "positive"
+    )]
+    pub idle: Duration,
+    /// Deadline for the whole call: queueing, all attempts, backoff sleeps
+    /// and, for streams, the whole stream. Default `60s`.
+    #[serde(
+        serialize_with = "humantime_serde::serialize",
+        deserialize_with = "positive"
+    )]
+    pub total: Duration,
+}
+
+impl Default for TimeoutsConfig {
+    fn default() -> Self {
+        TimeoutsConfig {
+            connect: Duration::from_secs(1),
+            first_byte: Duration::from_secs(10),
+            first_token: Duration::from_secs(15),
+            idle: Duration::from_secs(10),
+            total: Duration::from_secs(60),
+        }
+    }
+}
+
+fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let v: Duration = humantime_serde::deserialize(d)?;
+    if v.is_zero() {
+        return Err(serde::de::Error::custom("must be greater than 0s, got 0s"));
+    }
+    Ok(v)
+}
+
+/// Connection pool and transport (YAML `pool`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolConfig {
+    /// Idle keep-alive connections kept per host. Default `32`.
+    pub max_idle_per_host: usize,
+    /// Idle connections are closed after this. Default `90s`.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// `true` = HTTP/2 (prior knowledge on `http://`), `false` = HTTP/1.1 only. Default `false`.
+    pub http2: bool,
+    /// Disable Nagle. Default `true`.
+    pub tcp_nodelay: bool,
+    /// Ask for gzip responses. Default `false`.
+    pub compression: bool,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_idle_per_host: 32,
+            idle_timeout: Duration::from_secs(90),
+            http2: false,
+            tcp_nodelay: true,
+            compression: false,
+        }
+    }
+}
+
+/// Retry policy (YAML `retry`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// Attempts per call including the first (1 = no retry). Default `3`.
+    #[serde(deserialize_with = "at_least_one")]
+    pub max_attempts: u32,
+    /// Delay between attempts.
+    pub backoff: BackoffConfig,
+    /// Wait what `Retry-After` / `retry-after-ms` ask (when longer than the
+    /// backoff); a wait beyond the total deadline fails fast. Default `true`.
+    pub honor_retry_after: bool,
+    /// Retry budget across all calls of this client.
+    pub budget: RetryBudgetConfig,
+    /// Send a retry to a different endpoint when there is one. Default `true`.
+    pub failover: bool,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_attempts: 3,
+            backoff: BackoffConfig::default(),
+            honor_retry_after: true,
+            budget: RetryBudgetConfig::default(),
+            failover: true,
+        }
+    }
+}
+
+fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v == 0 {
+        return Err(serde::de::Error::custom("must be >= 1, got 0"));
+    }
+    Ok(v)
+}
+
+/// Endpoint selection and outlier ejection (YAML `balancer`).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BalancerSection {
+    /// `round_robin`, `weighted` or `p2c`. Default `round_robin`.
+    pub strategy: Strategy,
+    /// Outlier ejection after consecutive failures.
+    pub ejection: EjectionConfig,
+}
+
+impl BalancerSection {
+    /// The balancer policy's own config.
+    pub fn policy(&self) -> BalancerConfig {
+        BalancerConfig {
+            strategy: self.strategy,
+        }
+    }
+}
+
+/// Fallback when the call failed for good or every breaker is open
+/// (YAML `fallback: {model: ...}` or `fallback: {static_reply: "..."}`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum FallbackConfig {
+    /// Re-send once with this model (one attempt, same endpoints).
+    Model(Model),
+    /// Answer with this text without any request.
+    StaticReply(String),
+}
+
+/// Prometheus endpoint (YAML `metrics`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve `GET /metrics` here (loopback recommended) when set. Default off.
+    pub listen: Option<SocketAddr>,
+}
+
+impl ClientConfig {
+    /// The `compare: [raw]` arm: same endpoints, timeouts and pool; one
+    /// attempt, and no breaker, limiter, bulkhead, ejection or fallback.
+    pub fn bare(&self) -> ClientConfig {
+        let mut c = self.clone();
+        c.retry.max_attempts = 1;
+        c.retry.budget.enabled = false;
+        c.breaker.enabled = false;
+        c.rate_limit = None;
+        c.bulkhead.enabled = false;
+        c.balancer.ejection.enabled = false;
+        c.fallback = None;
+        c.metrics.listen = None;
+        c
+    }
+
+    /// Checks every value, naming the field in the error.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (i, e) in self.endpoints.iter().enumerate() {
+            let u = e.url();
+            if !(u.starts_with("http://") || u.starts_with("https://"))
+                || reqwest::Url::parse(u).is_err()
+            {
+                return Err(ConfigError::new(
+                    &format!("endpoints[{i}]"),
+                    format!("must be an http:// or https:// URL, got {u:?}"),
+                ));
+            }
+            if e.weight() == 0 {
+                return Err(ConfigError::new(
+                    &format!("endpoints[{i}].weight"),
+                    "must be >= 1, got 0",
+                ));
+            }
+        }
+        if self.api_key_env.trim().is_empty() {
+            return Err(ConfigError::new(
+                "api_key_env",
+                "must name an environment variable",
+            ));
+        }
+        let t = &self.timeouts;
+        for (name, d) in [
+            ("connect", t.connect),
+            ("first_byte", t.first_byte),
+            ("first_token", t.first_token),
+            ("idle", t.idle),
+            ("total", t.total),
+        ] {
+            if d.is_zero() {
+                return Err(ConfigError::new(
+                    &format!("timeouts.{name}"),
+                    "must be greater than 0s, got 0s",
+                ));
+            }
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(ConfigError::new(
+                "retry.max_attempts",
+                "must be >= 1, got 0",
+            ));
+        }
+        Backoff::new(&self.retry.backoff).map_err(|e| ConfigError::from_policy("retry", e))?;
+        RetryBudget::new(&self.retry.budget).map_err(|e| ConfigError::from_policy("", e))?;
+        CircuitBreaker::new(&self.breaker).map_err(|e| ConfigError::from_policy("", e))?;
+        if let Some(rl) = &self.rate_limit {
+            RateLimiter::new(rl).map_err(|e| ConfigError::from_policy("", e))?;
+        }
+        Bulkhead::new(&self.bulkhead).map_err(|e| ConfigError::from_policy("", e))?;
+        let weights: Vec<u32> = self.endpoints.iter().map(EndpointConfig::weight).collect();
+        if !weights.is_empty() {
+            Balancer::new(&self.balancer.policy(), &weights)
+                .map_err(|e| ConfigError::from_policy("", e))?;
+        }
+        OutlierDetector::new(&self.balancer.ejection, weights.len().max(1))
+            .map_err(|e| ConfigError::from_policy("balancer", e))?;
+        if let Some(FallbackConfig::StaticReply(s)) = &self.fallback {
+            if s.is_empty() {
+                return Err(ConfigError::new(
+                    "fallback.static_reply",
+                    "must not be empty",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
