@@ -5,4 +5,6 @@
 
 pub mod gate;
 pub mod outcome;
+pub mod record;
+pub mod report;
 pub mod units;

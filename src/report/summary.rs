@@ -1,0 +1,404 @@
+//! `summary.json` (schema version 1, documented in docs/summary-schema.md):
+//! typed so gates and baselines can read it back with serde.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::RunInfo;
+use crate::outcome::{Arm, OutcomeClass};
+use crate::record::{ArmData, RunData};
+
+/// Version of the summary schema; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Generator lag p99 above which the load generator is declared unhealthy.
+pub const LAG_P99_LIMIT_MS: f64 = 10.0;
+
+/// The whole `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Version of the harness that wrote it.
+    pub harness_version: String,
+    /// What ran.
+    pub scenario: ScenarioSummary,
+    /// Wall-clock start, RFC 3339 UTC.
+    pub started_at: String,
+    /// Actual run length in seconds.
+    pub elapsed_s: f64,
+    /// Ended early (Ctrl-C).
+    pub partial: bool,
+    /// Load asked and achieved.
+    pub load: LoadSummary,
+    /// Whether the load generator kept up.
+    pub generator: GeneratorSummary,
+    /// Per arm (`resilient`, `raw`).
+    pub arms: BTreeMap<String, ArmSummary>,
+    /// Fault phases of the fake server.
+    pub phases: Vec<PhaseSummary>,
+    /// Endpoints the client was given.
+    pub endpoints: Vec<String>,
+    /// Events written to events.jsonl, and server-side events by kind.
+    pub events: EventsSummary,
+}
+
+/// Scenario identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioSummary {
+    /// `name:` of the scenario.
+    pub name: String,
+    /// Path of the YAML file.
+    pub file: String,
+    /// RNG seed.
+    pub seed: u64,
+    /// Duration asked, seconds.
+    pub duration_s: f64,
+}
+
+/// Load asked and achieved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadSummary {
+    /// `open` or `closed`.
+    pub model: String,
+    /// Asked arrival rate (open model).
+    pub asked_rps: Option<f64>,
+    /// Requests of the first arm per elapsed second.
+    pub achieved_rps: f64,
+    /// Virtual users (closed model).
+    pub users: Option<u64>,
+    /// Streaming requests.
+    pub stream: bool,
+    /// Requests completed by the first arm.
+    pub requests: u64,
+    /// Intended sends in the schedule, when known.
+    pub schedule_len: Option<u64>,
+}
+
+/// Load-generator health.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorSummary {
+    /// False when the numbers cannot be trusted (see `problems`).
+    pub healthy: bool,
+    /// Human reasons for `healthy: false`.
+    pub problems: Vec<String>,
+    /// Times a send had to wait because `max_in_flight` was reached.
+    pub max_in_flight_hits: u64,
+    /// Send lag (actual minus intended send).
+    pub lag: Percentiles,
+}
+
+/// Percentiles of one histogram, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Values recorded.
+    pub count: u64,
+    /// Mean.
+    pub mean_ms: f64,
+    /// Smallest.
+    pub min_ms: f64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+}
+
+impl Percentiles {
+    /// From a microsecond histogram (all zeros when empty).
+    pub fn from_hist(h: &Histogram<u64>) -> Self {
+        let ms = |us: u64| us as f64 / 1000.0;
+        if h.is_empty() {
+            return Self {
+                count: 0,
+                mean_ms: 0.0,
+                min_ms: 0.0,
+                p50_ms: 0.0,
+                p90_ms: 0.0,
+                p99_ms: 0.0,
+                p999_ms: 0.0,
+                max_ms: 0.0,
+            };
+        }
+        Self {
+            count: h.len(),
+            mean_ms: h.mean() / 1000.0,
+            min_ms: ms(h.min()),
+            p50_ms: ms(h.value_at_quantile(0.5)),
+            p90_ms: ms(h.value_at_quantile(0.9)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            p999_ms: ms(h.value_at_quantile(0.999)),
+            max_ms: ms(h.max()),
+        }
+    }
+
+    fn from_nonempty(h: &Histogram<u64>) -> Option<Self> {
+        (!h.is_empty()).then(|| Self::from_hist(h))
+    }
+}
+
+/// Latency corrected and uncorrected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// From the intended send instant (coordinated-omission corrected).
+    pub corrected: Percentiles,
+    /// From the actual send.
+    pub uncorrected: Percentiles,
+}
+
+/// Breaker facts of one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointBreakerSummary {
+    /// Transitions into open.
+    pub opens: u64,
+    /// Seconds spent open.
+    pub time_open_s: f64,
+    /// Seconds spent half-open.
+    pub time_half_open_s: f64,
+    /// State at the end of the run.
+    pub final_state: String,
+}
+
+/// Breaker facts of one arm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakerSummary {
+    /// Opens over all endpoints.
+    pub opens: u64,
+    /// Per endpoint.
+    pub endpoints: BTreeMap<String, EndpointBreakerSummary>,
+}
+
+/// Everything about one arm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmSummary {
+    /// Logical requests completed.
+    pub requests: u64,
+    /// (ok + fallback) / requests, 0..1.
+    pub success_rate: f64,
+    /// Successful requests per elapsed second.
+    pub goodput_rps: f64,
+    /// Requests per outcome class (every class present).
+    pub outcomes: BTreeMap<String, u64>,
+    /// Status of every attempt (`"0"` = no status).
+    pub statuses: BTreeMap<String, u64>,
+    /// Attempts over all requests.
+    pub attempts: u64,
+    /// Attempts beyond the first.
+    pub retries: u64,
+    /// attempts / requests.
+    pub retry_amplification: f64,
+    /// Requests per attempts count (`"1"`: no retry, `"0"`: rejected before any attempt).
+    pub attempts_per_request: BTreeMap<String, u64>,
+    /// Content tokens received.
+    pub tokens: u64,
+    /// End-to-end latency.
+    pub latency: LatencySummary,
+    /// Time to first token (streams only).
+    pub ttft: Option<Percentiles>,
+    /// Inter-token latency (streams only).
+    pub itl: Option<Percentiles>,
+    /// Queue / limiter wait.
+    pub queue_wait: Percentiles,
+    /// Circuit breakers.
+    pub breaker: BreakerSummary,
+    /// Requests shed by the client's queue.
+    pub sheds: u64,
+    /// Requests answered by the fallback.
+    pub fallbacks: u64,
+    /// Endpoint ejections (events).
+    pub ejections: u64,
+    /// Client events by kind.
+    pub events: BTreeMap<String, u64>,
+    /// Highest in-flight gauge sampled.
+    pub max_in_flight: u64,
+}
+
+/// One fault phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseSummary {
+    /// Phase name.
+    pub name: String,
+    /// Start, seconds from t0.
+    pub at_s: f64,
+    /// Length, seconds.
+    pub for_s: f64,
+    /// Nodes affected (`null`: all).
+    pub nodes: Option<Vec<usize>>,
+}
+
+/// Event counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventsSummary {
+    /// Lines in events.jsonl.
+    pub total: u64,
+    /// Server-side events (no arm) by kind.
+    pub server: BTreeMap<String, u64>,
+}
+
+/// Builds the summary from the recorder's data and the run facts.
+pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
+    let elapsed_s = info.elapsed.as_secs_f64();
+    let lag = Percentiles::from_hist(&run.send_lag);
+    let mut problems = Vec::new();
+    if lag.p99_ms > LAG_P99_LIMIT_MS {
+        problems.push(format!(
+            "send lag p99 is {:.1} ms (limit {LAG_P99_LIMIT_MS} ms): the generator could not keep the schedule, latencies are understated",
+            lag.p99_ms
+        ));
+    }
+    if info.max_in_flight_hits > 0 {
+        problems.push(format!(
+            "max_in_flight was reached {} times: sends were delayed, the asked rate was not offered",
+            info.max_in_flight_hits
+        ));
+    }
+    let first_requests = run.arms.first().map_or(0, |a| a.requests);
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        harness_version: info.harness_version.clone(),
+        scenario: ScenarioSummary {
+            name: info.scenario_name.clone(),
+            file: info.scenario_file.clone(),
+            seed: info.seed,
+            duration_s: info.duration.as_secs_f64(),
+        },
+        started_at: info.started_at_rfc3339(),
+        elapsed_s,
+        partial: info.partial,
+        load: LoadSummary {
+            model: info.load_model.clone(),
+            asked_rps: info.asked_rps,
+            achieved_rps: per_second(first_requests, elapsed_s),
+            users: info.users,
+            stream: info.stream,
+            requests: first_requests,
+            schedule_len: info.schedule_len,
+        },
+        generator: GeneratorSummary {
+            healthy: problems.is_empty(),
+            problems,
+            max_in_flight_hits: info.max_in_flight_hits,
+            lag,
+        },
+        arms: run
+            .arms
+            .iter()
+            .map(|a| {
+                let known: &[String] = if a.arm == Arm::Resilient {
+                    &info.endpoints
+                } else {
+                    &[]
+                };
+                (a.arm.as_str().to_string(), arm_summary(a, elapsed_s, known))
+            })
+            .collect(),
+        phases: info
+            .phases
+            .iter()
+            .map(|p| PhaseSummary {
+                name: p.name.clone(),
+                at_s: p.at.as_secs_f64(),
+                for_s: p.duration.as_secs_f64(),
+                nodes: p.nodes.clone(),
+            })
+            .collect(),
+        endpoints: info.endpoints.clone(),
+        events: EventsSummary {
+            total: run.events_total,
+            server: run.server_events.clone(),
+        },
+    }
+}
+
+fn per_second(n: u64, secs: f64) -> f64 {
+    if secs > 0.0 {
+        n as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b > 0 {
+        a as f64 / b as f64
+    } else {
+        0.0
+    }
+}
+
+fn arm_summary(a: &ArmData, elapsed_s: f64, known_endpoints: &[String]) -> ArmSummary {
+    let successes = a.successes();
+    // Endpoints whose breaker never moved are listed too (closed, 0 opens),
+    // so every endpoint of the resilient client appears.
+    let mut endpoints: BTreeMap<String, EndpointBreakerSummary> = known_endpoints
+        .iter()
+        .map(|e| {
+            (
+                e.clone(),
+                EndpointBreakerSummary {
+                    opens: 0,
+                    time_open_s: 0.0,
+                    time_half_open_s: 0.0,
+                    final_state: "closed".to_string(),
+                },
+            )
+        })
+        .collect();
+    endpoints.extend(a.breakers.iter().map(|b| {
+        (
+            b.endpoint.clone(),
+            EndpointBreakerSummary {
+                opens: b.opens,
+                time_open_s: b.time_open.as_secs_f64(),
+                time_half_open_s: b.time_half_open.as_secs_f64(),
+                final_state: b.state.as_str().to_string(),
+            },
+        )
+    }));
+    ArmSummary {
+        requests: a.requests,
+        success_rate: ratio(successes, a.requests),
+        goodput_rps: per_second(successes, elapsed_s),
+        outcomes: OutcomeClass::ALL
+            .iter()
+            .map(|c| (c.as_str().to_string(), a.count(*c)))
+            .collect(),
+        statuses: a
+            .statuses
+            .iter()
+            .map(|(s, n)| (s.to_string(), *n))
+            .collect(),
+        attempts: a.attempts,
+        retries: a.retries,
+        retry_amplification: ratio(a.attempts, a.requests),
+        attempts_per_request: a
+            .attempts_hist
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to().to_string(), v.count_at_value()))
+            .collect(),
+        tokens: a.tokens,
+        latency: LatencySummary {
+            corrected: Percentiles::from_hist(&a.hist.corrected),
+            uncorrected: Percentiles::from_hist(&a.hist.uncorrected),
+        },
+        ttft: Percentiles::from_nonempty(&a.hist.ttft),
+        itl: Percentiles::from_nonempty(&a.hist.itl),
+        queue_wait: Percentiles::from_hist(&a.hist.queue_wait),
+        breaker: BreakerSummary {
+            opens: endpoints.values().map(|e| e.opens).sum(),
+            endpoints,
+        },
+        sheds: a.count(OutcomeClass::Shed),
+        fallbacks: a.count(OutcomeClass::Fallback),
+        ejections: a.event_count("ejected"),
+        events: a.events.clone(),
+        max_in_flight: a.max_in_flight,
+    }
+}

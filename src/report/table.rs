@@ -1,0 +1,151 @@
+//! The terminal summary table: one column per arm, one line per figure,
+//! then the generator health line.
+
+use std::fmt::Write as _;
+
+use super::summary::{build_summary, ArmSummary, Percentiles};
+use super::RunInfo;
+use crate::record::RunData;
+
+/// Plain-text table (aligned columns, no colors) of the run.
+pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
+    let s = build_summary(run, info);
+    let arms: Vec<(&String, &ArmSummary)> = order_arms(&s.arms);
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    let mut row = |label: &str, f: &dyn Fn(&ArmSummary) -> String| {
+        rows.push((label.to_string(), arms.iter().map(|(_, a)| f(a)).collect()));
+    };
+    row("requests", &|a| a.requests.to_string());
+    row("success", &|a| format!("{:.2}%", a.success_rate * 100.0));
+    row("goodput", &|a| format!("{:.1}/s", a.goodput_rps));
+    type Pick = fn(&Percentiles) -> f64;
+    let pcts: [(&str, Pick); 5] = [
+        ("p50", |p| p.p50_ms),
+        ("p90", |p| p.p90_ms),
+        ("p99", |p| p.p99_ms),
+        ("p99.9", |p| p.p999_ms),
+        ("max", |p| p.max_ms),
+    ];
+    for (name, pick) in pcts {
+        row(&format!("{name} corrected"), &|a| {
+            ms(pick(&a.latency.corrected))
+        });
+    }
+    for (name, pick) in pcts {
+        row(&format!("{name} uncorrected"), &|a| {
+            ms(pick(&a.latency.uncorrected))
+        });
+    }
+    if s.load.stream {
+        row("ttft p50 / p99", &|a| {
+            a.ttft.map_or("-".to_string(), |p| {
+                format!("{} / {}", ms(p.p50_ms), ms(p.p99_ms))
+            })
+        });
+        row("itl p50 / p99", &|a| {
+            a.itl.map_or("-".to_string(), |p| {
+                format!("{} / {}", ms(p.p50_ms), ms(p.p99_ms))
+            })
+        });
+    }
+    row("retries", &|a| a.retries.to_string());
+    row("amplification", &|a| {
+        format!("{:.2}x", a.retry_amplification)
+    });
+    row("breaker opens", &|a| a.breaker.opens.to_string());
+    row("sheds", &|a| a.sheds.to_string());
+    row("fallbacks", &|a| a.fallbacks.to_string());
+    row("errors", &|a| {
+        let mut errs: Vec<String> = a
+            .outcomes
+            .iter()
+            .filter(|(k, n)| **n > 0 && *k != "ok" && *k != "fallback")
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        if errs.is_empty() {
+            errs.push("none".into());
+        }
+        errs.join(", ")
+    });
+
+    let label_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let mut col_w: Vec<usize> = arms.iter().map(|(n, _)| n.len()).collect();
+    for (_, cells) in &rows {
+        for (i, c) in cells.iter().enumerate() {
+            col_w[i] = col_w[i].max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({}, seed {}) {:.1}s{}",
+        s.scenario.name,
+        s.load.model,
+        s.scenario.seed,
+        s.elapsed_s,
+        if s.partial {
+            " PARTIAL (interrupted)"
+        } else {
+            ""
+        }
+    );
+    let _ = write!(out, "{:<label_w$}", "");
+    for (i, (name, _)) in arms.iter().enumerate() {
+        let _ = write!(out, "  {:>w$}", name, w = col_w[i]);
+    }
+    out.push('\n');
+    for (label, cells) in &rows {
+        let _ = write!(out, "{label:<label_w$}");
+        for (i, c) in cells.iter().enumerate() {
+            let pad = col_w[i].saturating_sub(c.chars().count());
+            let _ = write!(out, "  {}{}", " ".repeat(pad), c);
+        }
+        out.push('\n');
+    }
+    let asked = match (s.load.asked_rps, s.load.users) {
+        (Some(r), _) => format!("asked {r:.1}/s, "),
+        (None, Some(u)) => format!("{u} users, "),
+        _ => String::new(),
+    };
+    let lag = &s.generator.lag;
+    if s.generator.healthy {
+        let _ = writeln!(
+            out,
+            "generator: healthy ({asked}achieved {:.1}/s, send lag p99 {})",
+            s.load.achieved_rps,
+            ms(lag.p99_ms)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "generator: UNHEALTHY ({asked}achieved {:.1}/s): {}",
+            s.load.achieved_rps,
+            s.generator.problems.join("; ")
+        );
+    }
+    out
+}
+
+/// Resilient first, then raw, then anything else.
+pub(crate) fn order_arms<V>(arms: &std::collections::BTreeMap<String, V>) -> Vec<(&String, &V)> {
+    let mut v: Vec<(&String, &V)> = arms.iter().collect();
+    v.sort_by_key(|(k, _)| match k.as_str() {
+        "resilient" => 0,
+        "raw" => 1,
+        _ => 2,
+    });
+    v
+}
+
+/// Milliseconds with a unit and sensible precision.
+pub(crate) fn ms(x: f64) -> String {
+    if x >= 10_000.0 {
+        format!("{:.1}s", x / 1000.0)
+    } else if x >= 100.0 {
+        format!("{x:.0}ms")
+    } else if x >= 1.0 {
+        format!("{x:.1}ms")
+    } else {
+        format!("{x:.3}ms")
+    }
+}
