@@ -287,12 +287,49 @@ impl BalancerSection {
 /// Fallback when the call failed for good or every breaker is open
 /// (YAML `fallback: {model: ...}` or `fallback: {static_reply: "..."}`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[serde(try_from = "RawFallback", into = "RawFallback")]
 pub enum FallbackConfig {
     /// Re-send once with this model (one attempt, same endpoints).
     Model(Model),
     /// Answer with this text without any request.
     StaticReply(String),
+}
+
+/// The YAML shape of `fallback`: exactly one of the two keys.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawFallback {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model: Option<Model>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    static_reply: Option<String>,
+}
+
+impl TryFrom<RawFallback> for FallbackConfig {
+    type Error = String;
+    fn try_from(r: RawFallback) -> Result<Self, String> {
+        match (r.model, r.static_reply) {
+            (Some(m), None) => Ok(FallbackConfig::Model(m)),
+            (None, Some(s)) if !s.is_empty() => Ok(FallbackConfig::StaticReply(s)),
+            (None, Some(_)) => Err("static_reply must not be empty".into()),
+            _ => Err("set exactly one of `model` or `static_reply`".into()),
+        }
+    }
+}
+
+impl From<FallbackConfig> for RawFallback {
+    fn from(f: FallbackConfig) -> Self {
+        match f {
+            FallbackConfig::Model(m) => RawFallback {
+                model: Some(m),
+                static_reply: None,
+            },
+            FallbackConfig::StaticReply(s) => RawFallback {
+                model: None,
+                static_reply: Some(s),
+            },
+        }
+    }
 }
 
 /// Prometheus endpoint (YAML `metrics`).

@@ -1,0 +1,228 @@
+//! The client against the real fake DeepSeek server (`mock-server`) and its
+//! faults. Bounds are generous: these assert behaviour, not speed.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use mock_server::{MockServer, ServerConfig, StartOptions};
+use resilient_client::{
+    BreakerState, ChatRequest, Client, ClientConfig, ClientEvent, Error, Message, Model,
+    TimeoutPhase,
+};
+
+async fn server(yaml: &str) -> MockServer {
+    let cfg: ServerConfig = serde_yaml::from_str(yaml).expect("server yaml");
+    mock_server::start(cfg, StartOptions::default())
+        .await
+        .expect("server starts")
+}
+
+const FAST: &str = "generation: { ttft: 0ms, tokens_per_second: unlimited, output_tokens: 6 }\n";
+
+fn client(yaml: &str, srv: &MockServer) -> Client {
+    let cfg: ClientConfig = serde_yaml::from_str(yaml).expect("client yaml");
+    Client::builder(cfg)
+        .endpoints(srv.base_urls())
+        .api_key("sk-fake")
+        .build()
+        .expect("client builds")
+}
+
+fn req() -> ChatRequest {
+    let mut r = ChatRequest::new(Model::V4Flash, vec![Message::user("hello there")]);
+    r.max_tokens = Some(16);
+    r
+}
+
+#[tokio::test]
+async fn plain_call_parses_the_fake_answer() {
+    let srv = server(FAST).await;
+    let c = client("{}", &srv);
+    let resp = c.chat(req()).await.expect("ok");
+    assert!(!resp.content().unwrap_or("").is_empty());
+    assert!(resp.usage.as_ref().is_some_and(|u| u.completion_tokens > 0));
+    assert_eq!(resp.meta.statuses, vec![200]);
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn status_429_with_retry_after_is_waited_out() {
+    let srv = server(&format!(
+        "{FAST}phases:\n  - name: burst\n    at: 0s\n    for: 500ms\n    faults:\n      - status: {{ code: 429, retry_after: 1 }}\n"
+    ))
+    .await;
+    let c = client("retry: { backoff: { base: 1ms, max: 5ms } }", &srv);
+    let t0 = Instant::now();
+    let resp = c.chat(req()).await.expect("answered after the wait");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert_eq!(resp.meta.statuses, vec![429, 200]);
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_503_burst_opens_the_breaker_then_half_open_recovers() {
+    let srv = server(&format!(
+        "{FAST}phases:\n  - name: burst\n    at: 0s\n    for: 1s\n    faults:\n      - status: {{ code: 503 }}\n"
+    ))
+    .await;
+    let c = client(
+        "retry: { max_attempts: 1 }\nbreaker: { window_size: 4, minimum_number_of_calls: 4, wait_duration_in_open: 1500ms, permitted_calls_in_half_open: 1 }",
+        &srv,
+    );
+    let mut events = c.events();
+    for _ in 0..4 {
+        assert_eq!(c.chat(req()).await.unwrap_err().status(), Some(503));
+    }
+    assert_eq!(c.breaker_states(), vec![BreakerState::Open]);
+    let e = c.chat(req()).await.unwrap_err();
+    assert!(matches!(e.kind, Error::BreakerOpen), "{e}");
+    assert_eq!(e.meta.attempts, 0);
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    let resp = c.chat(req()).await.expect("the probe succeeds");
+    assert_eq!(resp.meta.attempts, 1);
+    assert_eq!(c.breaker_states(), vec![BreakerState::Closed]);
+    let mut seen = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        if let ClientEvent::BreakerTransition { from, to, .. } = ev {
+            seen.push((from, to));
+        }
+    }
+    use BreakerState::*;
+    assert_eq!(
+        seen,
+        vec![(Closed, Open), (Open, HalfOpen), (HalfOpen, Closed)]
+    );
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn connection_reset_is_retried_on_another_endpoint() {
+    let srv = server(&format!(
+        "nodes: 2\n{FAST}faults:\n  - reset: {{ nodes: [0] }}\n"
+    ))
+    .await;
+    let c = client("retry: { backoff: { base: 1ms, max: 5ms } }\nbreaker: { enabled: false }\nbalancer: { ejection: { enabled: false } }", &srv);
+    let mut failed_over = 0;
+    for _ in 0..4 {
+        let resp = c.chat(req()).await.expect("failover saves it");
+        if resp.meta.endpoints.len() == 2 {
+            assert_eq!(resp.meta.endpoints, vec![0, 1]);
+            assert_eq!(resp.meta.statuses, vec![0, 200]);
+            failed_over += 1;
+        } else {
+            assert_eq!(resp.meta.endpoints, vec![1]);
+        }
+    }
+    assert!(
+        failed_over >= 1,
+        "round robin sent at least one first attempt to node 0"
+    );
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn stream_drop_before_the_first_token_is_retried() {
+    let srv = server(&format!(
+        "nodes: 2\n{FAST}faults:\n  - stream_drop: {{ after_tokens: 0, mode: rst, nodes: [0] }}\n"
+    ))
+    .await;
+    let c = client(
+        "retry: { backoff: { base: 1ms, max: 5ms } }\nbreaker: { enabled: false }",
+        &srv,
+    );
+    let s = c.chat_stream(req()).await.expect("second node streams");
+    assert_eq!(s.meta().endpoints, vec![0, 1]);
+    let items: Vec<_> = s.collect().await;
+    assert!(items.iter().all(Result::is_ok), "{items:?}");
+    assert!(items
+        .iter()
+        .any(|c| c.as_ref().is_ok_and(|c| c.has_token())));
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn stream_drop_after_the_first_token_is_not_retried() {
+    let srv = server(&format!(
+        "{FAST}faults:\n  - stream_drop: {{ after_tokens: 3 }}\n"
+    ))
+    .await;
+    let c = client("retry: { backoff: { base: 1ms, max: 5ms } }", &srv);
+    let s = c.chat_stream(req()).await.expect("stream starts");
+    assert_eq!(s.meta().attempts, 1);
+    let items: Vec<_> = s.collect().await;
+    let tokens = items
+        .iter()
+        .filter(|c| c.as_ref().is_ok_and(|c| c.has_token()))
+        .count();
+    assert_eq!(tokens, 3, "{items:?}");
+    assert!(
+        matches!(items.last(), Some(Err(Error::StreamBroken { .. }))),
+        "{items:?}"
+    );
+    assert_eq!(
+        srv.counters().nodes.iter().map(|n| n.requests).sum::<u64>(),
+        1
+    );
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn keep_alives_during_a_queue_wait_do_not_hold_off_the_first_token_timeout() {
+    let srv = server(&format!(
+        "{FAST}faults:\n  - queue_wait: {{ wait: 5s, keep_alive_every: 100ms }}\n"
+    ))
+    .await;
+    let c = client(
+        "timeouts: { first_token: 800ms }\nretry: { max_attempts: 1 }",
+        &srv,
+    );
+    for stream in [true, false] {
+        let t0 = Instant::now();
+        let e = if stream {
+            c.chat_stream(req()).await.map(|_| ()).unwrap_err()
+        } else {
+            c.chat(req()).await.map(|_| ()).unwrap_err()
+        };
+        assert!(
+            matches!(
+                e.kind,
+                Error::Timeout {
+                    phase: TimeoutPhase::FirstToken
+                }
+            ),
+            "stream={stream}: {e}"
+        );
+        assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    }
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_total_deadline_bounds_stalls_and_retries() {
+    let srv = server(&format!("{FAST}faults:\n  - stall: {{}}\n")).await;
+    let c = client(
+        "timeouts: { total: 1s, first_byte: 10s }\nretry: { max_attempts: 5 }",
+        &srv,
+    );
+    let t0 = Instant::now();
+    let e = c.chat(req()).await.unwrap_err();
+    assert!(
+        matches!(
+            e.kind,
+            Error::Timeout {
+                phase: TimeoutPhase::Total
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        t0.elapsed() >= Duration::from_millis(950) && t0.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        t0.elapsed()
+    );
+    srv.shutdown().await;
+}
