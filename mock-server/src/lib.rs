@@ -1,1 +1,203 @@
-//! stub
+//! A fake DeepSeek chat-completions API that injects faults from a seeded,
+//! time-phased YAML scenario.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mock_server::Error> {
+//! let config = mock_server::load_server_config("scenarios/brownout.yaml".as_ref())?;
+//! let server = mock_server::start(config, mock_server::StartOptions::default()).await?;
+//! println!("{:?}", server.base_urls());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod plan;
+pub mod server;
+
+pub use config::{load_server_config, ConfigError, PhaseInfo, ServerConfig};
+pub use server::counters::{CountersSnapshot, NodeSnapshot};
+
+use server::state::Shared;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The scenario is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Refused to listen beyond loopback without `allow_non_loopback`.
+    #[error("refusing to bind non-loopback host {0}; pass --allow-non-loopback to expose the fake server")]
+    NonLoopback(IpAddr),
+    /// `port + node` does not fit in a port number.
+    #[error("port {port} + {nodes} nodes exceeds 65535")]
+    PortRange {
+        /// First port.
+        port: u16,
+        /// Node count.
+        nodes: usize,
+    },
+    /// Binding a listener failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address tried.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Waiting for Ctrl-C failed.
+    #[error("signal handling failed: {0}")]
+    Signal(std::io::Error),
+}
+
+/// How to start the server (beyond the scenario).
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    /// Host to bind (default 127.0.0.1).
+    pub host: IpAddr,
+    /// 0 = an ephemeral port per node; else node i listens on `port + i`.
+    pub port: u16,
+    /// Overrides the scenario's node count.
+    pub nodes: Option<usize>,
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Allow a host other than loopback.
+    pub allow_non_loopback: bool,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        StartOptions {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            nodes: None,
+            seed: None,
+            allow_non_loopback: false,
+        }
+    }
+}
+
+/// A running fake server.
+#[derive(Debug)]
+pub struct MockServer {
+    shared: Arc<Shared>,
+    addrs: Vec<SocketAddr>,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+}
+
+/// Starts every node's listener and returns once they accept connections.
+pub async fn start(mut config: ServerConfig, opts: StartOptions) -> Result<MockServer, Error> {
+    if !opts.host.is_loopback() && !opts.allow_non_loopback {
+        return Err(Error::NonLoopback(opts.host));
+    }
+    if let Some(n) = opts.nodes {
+        if n == 0 || n > config::MAX_NODES {
+            return Err(ConfigError::invalid(
+                "nodes",
+                format!("must be in [1, {}], got {n}", config::MAX_NODES),
+            )
+            .into());
+        }
+        config.nodes = n;
+    }
+    config.validate()?;
+    let seed = opts.seed.or(config.seed).unwrap_or(0);
+    let mut listeners = Vec::with_capacity(config.nodes);
+    for i in 0..config.nodes {
+        let port = if opts.port == 0 {
+            0
+        } else {
+            u16::try_from(opts.port as usize + i).map_err(|_| Error::PortRange {
+                port: opts.port,
+                nodes: config.nodes,
+            })?
+        };
+        let addr = SocketAddr::new(opts.host, port);
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Bind { addr, source })?;
+        listeners.push(l);
+    }
+    let addrs: Vec<SocketAddr> = listeners
+        .iter()
+        .map(|l| l.local_addr())
+        .collect::<Result<_, _>>()
+        .map_err(|source| Error::Bind {
+            addr: SocketAddr::new(opts.host, opts.port),
+            source,
+        })?;
+    let shared = Arc::new(Shared::new(config, seed, &addrs));
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    for (i, l) in listeners.into_iter().enumerate() {
+        tracker.spawn(server::conn::accept_loop(
+            l,
+            shared.clone(),
+            i,
+            cancel.clone(),
+            tracker.clone(),
+        ));
+    }
+    Ok(MockServer {
+        shared,
+        addrs,
+        cancel,
+        tracker,
+    })
+}
+
+impl MockServer {
+    /// Listening address of each node.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// `http://HOST:PORT` per node; clients append `/chat/completions`.
+    pub fn base_urls(&self) -> Vec<String> {
+        self.addrs.iter().map(|a| format!("http://{a}")).collect()
+    }
+
+    /// Clock origin of fault phases.
+    pub fn t0(&self) -> tokio::time::Instant {
+        self.shared.t0()
+    }
+
+    /// Restarts t0, zeroes counters and reseeds the node RNGs.
+    pub fn reset(&self) {
+        self.shared.reset()
+    }
+
+    /// Counters of every node.
+    pub fn counters(&self) -> CountersSnapshot {
+        self.shared.counters()
+    }
+
+    /// The configuration in use (after start options were applied).
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
+    }
+
+    /// Stops accepting, aborts in-flight requests and waits (up to 5 s) for
+    /// every task to end.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(Duration::from_secs(5), self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("mock server tasks still running 5s after shutdown");
+        }
+    }
+}

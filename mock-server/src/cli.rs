@@ -1,0 +1,54 @@
+//! Command-line front end shared by the `mock-server` binary and
+//! `harness mock`: serve a scenario's server part until Ctrl-C.
+
+use crate::{load_server_config, start, Error, StartOptions};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+/// Arguments of `mock-server` / `harness mock`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MockArgs {
+    /// Scenario YAML: a full harness scenario (its `server:` part is used) or a bare server section.
+    pub scenario: PathBuf,
+    /// First port; node i listens on PORT+i (0 = ephemeral ports).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Number of nodes (overrides the scenario).
+    #[arg(long)]
+    pub nodes: Option<usize>,
+    /// Host to bind.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub host: IpAddr,
+    /// Allow binding a non-loopback host.
+    #[arg(long)]
+    pub allow_non_loopback: bool,
+    /// RNG seed (overrides the scenario).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// Serves until Ctrl-C, printing each node's address first.
+pub async fn run(args: MockArgs) -> Result<(), Error> {
+    let config = load_server_config(&args.scenario)?;
+    let server = start(
+        config,
+        StartOptions {
+            host: args.host,
+            port: args.port,
+            nodes: args.nodes,
+            seed: args.seed,
+            allow_non_loopback: args.allow_non_loopback,
+        },
+    )
+    .await?;
+    for (i, url) in server.base_urls().iter().enumerate() {
+        println!("node {i}: {url}");
+    }
+    println!(
+        "control API: {}/_mock/state — Ctrl-C to stop",
+        server.base_urls()[0]
+    );
+    let signal = tokio::signal::ctrl_c().await;
+    server.shutdown().await;
+    signal.map_err(Error::Signal)
+}

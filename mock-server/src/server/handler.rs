@@ -1,0 +1,285 @@
+//! Request routing and the chat-completions flow: auth, bounded body read,
+//! validation, fault decision, capacity, then the reply (JSON or SSE).
+
+use super::body::{self, full, Body, Slots};
+use super::conn::ConnCtl;
+use super::control;
+use super::emit::{JsonEmitter, SseEmitter};
+use super::state::{Node, Shared};
+use crate::api::errors::ErrorReply;
+use crate::api::reply::{completion_body, Script, KEEP_ALIVE_SSE};
+use crate::api::request::{self, ChatRequest};
+use crate::config::fault::AfterWait;
+use crate::config::{FaultKind, Keys, WhenFull};
+use crate::plan::{Decision, ResponseFault};
+use bytes::{Bytes, BytesMut};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use std::convert::Infallible;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+/// Time a client gets to send the whole body.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const SSE: HeaderValue = HeaderValue::from_static("text/event-stream; charset=utf-8");
+
+/// Entry point for every request on node `index`.
+pub async fn handle(
+    shared: Arc<Shared>,
+    index: usize,
+    ctl: Arc<ConnCtl>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    if req.uri().path().starts_with("/_mock/") {
+        return Ok(control::handle(&shared, index, req).await);
+    }
+    let node = &shared.nodes[index];
+    node.counters.request();
+    let resp = route(&shared, index, ctl, req).await;
+    node.counters.status(resp.status().as_u16());
+    Ok(resp)
+}
+
+async fn route(
+    shared: &Shared,
+    index: usize,
+    ctl: Arc<ConnCtl>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let node = &shared.nodes[index];
+    let known = matches!(
+        req.uri().path(),
+        "/chat/completions" | "/v1/chat/completions" | "/models" | "/v1/models" | "/user/balance"
+    );
+    let method_ok = match req.uri().path() {
+        "/chat/completions" | "/v1/chat/completions" => req.method() == Method::POST,
+        _ => req.method() == Method::GET,
+    };
+    if !known {
+        return error(node, &ErrorReply::not_found());
+    }
+    if !method_ok {
+        return error(node, &ErrorReply::method_not_allowed());
+    }
+    if let Err(e) = authorize(&shared.config.auth.keys, req.headers()) {
+        return error(node, &e);
+    }
+    match req.uri().path() {
+        "/models" | "/v1/models" => ok(node, JSON, full(Bytes::from_static(MODELS_BODY))),
+        "/user/balance" => ok(node, JSON, full(Bytes::from_static(BALANCE_BODY))),
+        _ => chat(shared, node, ctl, req).await,
+    }
+}
+
+const MODELS_BODY: &[u8] = br#"{"object":"list","data":[{"id":"deepseek-v4-flash","object":"model","owned_by":"deepseek"},{"id":"deepseek-v4-pro","object":"model","owned_by":"deepseek"}]}"#;
+const BALANCE_BODY: &[u8] = br#"{"is_available":true,"balance_infos":[{"currency":"USD","total_balance":"110.00","granted_balance":"10.00","topped_up_balance":"100.00"}]}"#;
+
+fn authorize(keys: &Keys, headers: &http::HeaderMap) -> Result<(), ErrorReply> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let key = value.and_then(|v| {
+        let (scheme, key) = v.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
+    });
+    match (key, keys) {
+        (Some(k), Keys::Any) if !k.is_empty() => Ok(()),
+        (Some(k), Keys::List(list)) if list.iter().any(|l| l == k) => Ok(()),
+        _ => Err(ErrorReply::unauthorized(value.is_some())),
+    }
+}
+
+async fn chat(
+    shared: &Shared,
+    node: &Node,
+    ctl: Arc<ConnCtl>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let max = shared.config.max_body.0;
+    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, read_body(req, max)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => return error(node, &e),
+        Err(_) => return error(node, &ErrorReply::new(408, Some("Request Timeout"), None)),
+    };
+    let creq = match request::parse(&body, shared.config.retired_models) {
+        Ok(r) => r,
+        Err(e) => return error(node, &e),
+    };
+    let (decision, script) = decide(shared, node, &creq);
+    for kind in decision.fired_kinds() {
+        node.counters.fault(kind);
+    }
+    if !decision.header_delay.is_zero() {
+        tokio::time::sleep(decision.header_delay).await;
+    }
+    match &decision.response {
+        Some(ResponseFault::Status(reply)) => return error(node, reply),
+        Some(ResponseFault::Reset) => {
+            ctl.close(true);
+            return std::future::pending().await;
+        }
+        Some(ResponseFault::Stall) => return std::future::pending().await,
+        Some(ResponseFault::CloseMidBody) => {
+            let full_body = if creq.stream {
+                Bytes::new()
+            } else {
+                completion_body(&script)
+            };
+            let mut resp = ok(
+                node,
+                if creq.stream { SSE } else { JSON },
+                body::streamed(JsonEmitter::cut(&full_body), ctl, Slots::default()),
+            );
+            if !creq.stream {
+                resp.headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(full_body.len()));
+            }
+            return resp;
+        }
+        Some(ResponseFault::TruncatedJson) if !creq.stream => {
+            let b = completion_body(&script);
+            return ok(node, JSON, full(b.slice(..b.len() / 2)));
+        }
+        _ => {}
+    }
+    let slots = match capacity(node, &creq) {
+        Ok(s) => s,
+        Err(e) => return error(node, &e),
+    };
+    if creq.stream {
+        let resp = ok(
+            node,
+            SSE,
+            body::streamed(SseEmitter::new(script, &decision), ctl, slots),
+        );
+        return with_sse_headers(resp);
+    }
+    let generation = script.ttft + script.generation_time();
+    let queued = match &decision.response {
+        Some(ResponseFault::QueueWait { wait, then, every }) => Some((*wait, *then, *every)),
+        _ if !slots.pending.is_empty() => Some((Duration::ZERO, AfterWait::Answer, slots.every)),
+        _ => None,
+    };
+    if let Some((wait, then, every)) = queued {
+        let (ready, reply) = match then {
+            AfterWait::Answer => (wait + generation, Some(completion_body(&script))),
+            AfterWait::Close => (wait, None),
+        };
+        let emitter = JsonEmitter::queued(every, ready, reply);
+        return ok(node, JSON, body::streamed(emitter, ctl, slots));
+    }
+    if !generation.is_zero() {
+        tokio::time::sleep(generation).await;
+    }
+    drop(slots);
+    ok(node, JSON, full(completion_body(&script)))
+}
+
+/// Fault decision and generation script, drawn together from the node RNG.
+fn decide(shared: &Shared, node: &Node, creq: &ChatRequest) -> (Decision, Script) {
+    let faults = shared.faults();
+    let elapsed = if faults.is_empty() {
+        Duration::ZERO
+    } else {
+        shared.elapsed()
+    };
+    let mut rng = node.rng.lock().unwrap_or_else(PoisonError::into_inner);
+    let decision = if faults.is_empty() {
+        Decision::default()
+    } else {
+        faults.decide(elapsed, node.index, creq.stream, &mut *rng)
+    };
+    let script = Script::draw(creq, &shared.config.generation, &mut *rng);
+    (decision, script)
+}
+
+/// Takes the node and model slots, or says why not.
+fn capacity(node: &Node, creq: &ChatRequest) -> Result<Slots, ErrorReply> {
+    let caps = &node.caps;
+    let sems = caps
+        .node
+        .iter()
+        .chain(caps.models.get(creq.canonical))
+        .cloned();
+    let mut slots = Slots {
+        keep_alive: if creq.stream { KEEP_ALIVE_SSE } else { b"\n" },
+        every: caps.keep_alive_every,
+        ..Slots::default()
+    };
+    for sem in sems {
+        match sem.clone().try_acquire_owned() {
+            Ok(p) => slots.held.push(p),
+            Err(_) if caps.when_full == WhenFull::Queue => slots.pending.push(sem),
+            Err(_) => {
+                node.counters.fault(FaultKind::Capacity);
+                return Err(ErrorReply::capacity());
+            }
+        }
+    }
+    if !slots.pending.is_empty() {
+        node.counters.fault(FaultKind::Capacity);
+    }
+    Ok(slots)
+}
+
+/// Reads at most `max` bytes; a bigger body is drained (bounded) and refused
+/// with 413 so the client sees the status instead of a reset.
+async fn read_body(req: Request<Incoming>, max: u64) -> Result<Bytes, ErrorReply> {
+    let drain_limit = max.saturating_mul(4).saturating_add(4 << 20);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > drain_limit) {
+        return Err(ErrorReply::too_large(max));
+    }
+    let mut body = req.into_body();
+    let mut buf = BytesMut::new();
+    let mut total = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|_| ErrorReply::new(400, Some("could not read the request body"), None))?;
+        if let Ok(data) = frame.into_data() {
+            total += data.len() as u64;
+            if total > drain_limit {
+                break;
+            }
+            if total <= max {
+                buf.extend_from_slice(&data);
+            }
+        }
+    }
+    if total > max {
+        return Err(ErrorReply::too_large(max));
+    }
+    Ok(buf.freeze())
+}
+
+fn ok(node: &Node, ctype: HeaderValue, body: Body) -> Response<Body> {
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, ctype);
+    h.insert("x-mock-node", node.header.clone());
+    resp
+}
+
+fn with_sse_headers(mut resp: Response<Body>) -> Response<Body> {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// A DeepSeek error response.
+pub fn error(node: &Node, e: &ErrorReply) -> Response<Body> {
+    let mut resp = ok(node, JSON, full(e.body.clone()));
+    *resp.status_mut() =
+        StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in &e.headers {
+        resp.headers_mut().insert(k.clone(), v.clone());
+    }
+    resp
+}

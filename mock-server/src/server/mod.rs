@@ -1,0 +1,10 @@
+//! The HTTP side: listeners, per-connection tasks, routing, bodies, the
+//! control API and the shared state they use.
+
+pub mod body;
+pub mod conn;
+pub mod control;
+pub mod counters;
+pub mod emit;
+pub mod handler;
+pub mod state;

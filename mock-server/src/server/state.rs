@@ -1,0 +1,157 @@
+//! State shared by every node of one server: configuration, the replaceable
+//! fault set, the clock origin t0, and per-node counters, RNG and capacity.
+
+use super::counters::{CountersSnapshot, NodeCounters};
+use crate::config::{ServerConfig, WhenFull};
+use crate::plan::FaultSet;
+use http::HeaderValue;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+/// Whole-server state.
+#[derive(Debug)]
+pub struct Shared {
+    /// The configuration the server started with.
+    pub config: ServerConfig,
+    /// Effective seed.
+    pub seed: u64,
+    faults: RwLock<Arc<FaultSet>>,
+    t0: Mutex<Instant>,
+    /// Nodes by index.
+    pub nodes: Vec<Node>,
+}
+
+/// One listener.
+#[derive(Debug)]
+pub struct Node {
+    /// Index (0-based).
+    pub index: usize,
+    /// Listening address.
+    pub addr: SocketAddr,
+    /// Counters.
+    pub counters: NodeCounters,
+    /// Fault and generation decisions, seeded from (seed, index).
+    pub rng: Mutex<ChaCha8Rng>,
+    /// Concurrency caps.
+    pub caps: Caps,
+    /// `x-mock-node` header value.
+    pub header: HeaderValue,
+}
+
+/// Concurrency caps of one node.
+#[derive(Debug, Default)]
+pub struct Caps {
+    /// Per-node cap.
+    pub node: Option<Arc<Semaphore>>,
+    /// Per canonical model.
+    pub models: HashMap<&'static str, Arc<Semaphore>>,
+    /// Reject or queue.
+    pub when_full: WhenFull,
+    /// Keep-alive period while queued.
+    pub keep_alive_every: Duration,
+}
+
+fn node_rng(seed: u64, index: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // Independent stream per node: same seed, different but fixed sequences.
+    rng.set_stream(index as u64);
+    rng
+}
+
+fn caps(config: &ServerConfig) -> Caps {
+    let Some(cap) = &config.capacity else {
+        return Caps::default();
+    };
+    let mut models: HashMap<&'static str, usize> = HashMap::new();
+    for (name, n) in &cap.per_model {
+        if let Some(canonical) = crate::api::request::canonical(name) {
+            let e = models.entry(canonical).or_insert(*n);
+            *e = (*e).min(*n);
+        }
+    }
+    Caps {
+        node: cap.max_concurrent.map(|n| Arc::new(Semaphore::new(n))),
+        models: models
+            .into_iter()
+            .map(|(k, n)| (k, Arc::new(Semaphore::new(n))))
+            .collect(),
+        when_full: cap.when_full,
+        keep_alive_every: cap.keep_alive_every.0 .0,
+    }
+}
+
+impl Shared {
+    /// State for listeners bound at `addrs`.
+    pub fn new(config: ServerConfig, seed: u64, addrs: &[SocketAddr]) -> Self {
+        let faults = FaultSet::new(&config.faults, &config.phases);
+        let nodes = addrs
+            .iter()
+            .enumerate()
+            .map(|(index, addr)| Node {
+                index,
+                addr: *addr,
+                counters: NodeCounters::default(),
+                rng: Mutex::new(node_rng(seed, index)),
+                caps: caps(&config),
+                header: HeaderValue::from(index),
+            })
+            .collect();
+        Shared {
+            config,
+            seed,
+            faults: RwLock::new(Arc::new(faults)),
+            t0: Mutex::new(Instant::now()),
+            nodes,
+        }
+    }
+
+    /// Clock origin of phases.
+    pub fn t0(&self) -> Instant {
+        *self.t0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Time since t0.
+    pub fn elapsed(&self) -> Duration {
+        Instant::now().saturating_duration_since(self.t0())
+    }
+
+    /// The fault set in force.
+    pub fn faults(&self) -> Arc<FaultSet> {
+        self.faults
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Swaps in a new fault set (control API).
+    pub fn replace_faults(&self, set: FaultSet) {
+        *self.faults.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
+    }
+
+    /// Restarts t0, zeroes counters and reseeds every node's RNG, so a run
+    /// after a reset replays the decisions of the first.
+    pub fn reset(&self) {
+        *self.t0.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        for n in &self.nodes {
+            n.counters.reset();
+            *n.rng.lock().unwrap_or_else(PoisonError::into_inner) = node_rng(self.seed, n.index);
+        }
+    }
+
+    /// Counters of all nodes.
+    pub fn counters(&self) -> CountersSnapshot {
+        CountersSnapshot {
+            nodes: self
+                .nodes
+                .iter()
+                .map(|n| n.counters.snapshot(n.index, n.addr))
+                .collect(),
+        }
+    }
+}
