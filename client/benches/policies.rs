@@ -114,9 +114,10 @@ fn ejection(c: &mut Criterion) {
     c.bench_function("ejection/record+is_ejected", |bench| {
         bench.iter(|| {
             now += TICK;
-            n = n.wrapping_add(1);
             // Every 7th call fails so streaks stay below the ejection threshold.
-            if n % 7 == 0 {
+            n += 1;
+            if n == 7 {
+                n = 0;
                 d.on_failure(1, now);
             } else {
                 d.on_success(1, now);

@@ -79,6 +79,7 @@ pub struct Backoff {
     base: f64,
     multiplier: f64,
     max: f64,
+    max_duration: Duration,
     jitter: Jitter,
 }
 
@@ -101,6 +102,7 @@ impl Backoff {
             base: cfg.base.as_secs_f64(),
             multiplier: cfg.multiplier,
             max: cfg.max.as_secs_f64(),
+            max_duration: cfg.max,
             jitter: cfg.jitter,
         })
     }
@@ -129,8 +131,12 @@ impl Backoff {
                 self.base + rng.gen::<f64>() * (hi - self.base).max(0.0)
             }
         };
+        if !secs.is_finite() {
+            return self.max_duration;
+        }
         // The clamp also absorbs float rounding above `max`.
-        Duration::from_secs_f64(secs.clamp(0.0, self.max))
+        Duration::try_from_secs_f64(secs.clamp(0.0, self.max))
+            .map_or(self.max_duration, |d| d.min(self.max_duration))
     }
 
     fn exponential(&self, attempt: u32) -> f64 {

@@ -47,8 +47,9 @@ pub struct BreakerConfig {
     pub max_wait_duration_in_open: Duration,
     /// Probes admitted in half-open; their outcomes decide. Default `3` (resilience4j: 10).
     pub permitted_calls_in_half_open: u32,
-    /// Half-open longer than this reopens (a safety net for leaked permits).
-    /// Default `60s` (resilience4j's 0 = forever would allow a stuck breaker).
+    /// Half-open longer than this reopens (a safety net for leaked permits);
+    /// `0s` waits forever. Default `60s` (resilience4j defaults to forever,
+    /// which lets one leaked permit wedge the breaker).
     #[serde(with = "humantime_serde")]
     pub max_wait_duration_in_half_open: Duration,
 }

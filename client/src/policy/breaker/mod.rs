@@ -165,6 +165,26 @@ impl CircuitBreaker {
         std::mem::take(&mut self.transitions)
     }
 
+    /// Whether [`try_acquire`](Self::try_acquire) would grant a permit at
+    /// `now`, without changing any state: for a balancer's health predicate.
+    pub fn is_call_permitted(&self, now: Instant) -> bool {
+        if !self.cfg.enabled {
+            return true;
+        }
+        match &self.state {
+            State::Closed => true,
+            State::Open { until } => now >= *until,
+            State::HalfOpen {
+                since,
+                leased,
+                done,
+            } => {
+                self.half_open_expired(*since, now)
+                    || (leased.len() as u32 + done.calls) < self.cfg.permitted_calls_in_half_open
+            }
+        }
+    }
+
     /// Asks to make one call now.
     pub fn try_acquire(&mut self, now: Instant) -> Result<Permit, Rejected> {
         if !self.cfg.enabled {
@@ -320,9 +340,15 @@ impl CircuitBreaker {
         self.transition(State::Open { until }, reason, now);
     }
 
+    fn half_open_expired(&self, since: Instant, now: Instant) -> bool {
+        let max = self.cfg.max_wait_duration_in_half_open;
+        // 0 means wait forever, as in resilience4j.
+        !max.is_zero() && now.saturating_duration_since(since) >= max
+    }
+
     fn expire_half_open(&mut self, now: Instant) {
         if let State::HalfOpen { since, .. } = self.state {
-            if now.saturating_duration_since(since) >= self.cfg.max_wait_duration_in_half_open {
+            if self.half_open_expired(since, now) {
                 self.open(TransitionReason::HalfOpenTimeout, None, now);
             }
         }

@@ -107,7 +107,9 @@ fn count_window_forgets_old_calls() {
 fn after_open_duration_next_call_is_probe_and_successes_close() {
     let t0 = Instant::now();
     let mut b = opened(t0);
+    assert!(!b.is_call_permitted(t0 + 5 * S - Duration::from_nanos(1)));
     assert!(b.try_acquire(t0 + 5 * S - Duration::from_nanos(1)).is_err());
+    assert!(b.is_call_permitted(t0 + 5 * S));
     let t1 = t0 + 5 * S;
     let p1 = b.try_acquire(t1).unwrap();
     assert!(p1.is_probe());
@@ -119,7 +121,9 @@ fn after_open_duration_next_call_is_probe_and_successes_close() {
         (BreakerState::Open, BreakerState::HalfOpen)
     );
     let p2 = b.try_acquire(t1).unwrap();
+    assert!(b.is_call_permitted(t1));
     let p3 = b.try_acquire(t1).unwrap();
+    assert!(!b.is_call_permitted(t1));
     let r = b.try_acquire(t1).unwrap_err();
     assert_eq!((r.state, r.retry_at), (BreakerState::HalfOpen, None));
     assert_eq!(b.outstanding_probes(), 3);
@@ -195,6 +199,7 @@ fn leaked_probe_cannot_wedge_half_open() {
     let t1 = t0 + 5 * S;
     let leaked: Vec<_> = (0..3).map(|_| b.try_acquire(t1).unwrap()).collect();
     assert!(b.try_acquire(t1 + 59 * S).is_err());
+    assert!(b.is_call_permitted(t1 + 60 * S));
     // max_wait_duration_in_half_open (60s) reopens, then a fresh probe is allowed.
     let r = b.try_acquire(t1 + 60 * S).unwrap_err();
     assert_eq!(r.state, BreakerState::Open);
@@ -333,4 +338,23 @@ fn config_validation_and_yaml() {
     let e = serde_yaml::from_str::<BreakerConfig>("window_size: 3\nbogus: 1\n").unwrap_err();
     assert!(e.to_string().contains("unknown field `bogus`"), "{e}");
     assert_eq!(e.location().unwrap().line(), 2);
+}
+
+#[test]
+fn zero_half_open_wait_means_forever() {
+    let t0 = Instant::now();
+    let c = BreakerConfig {
+        max_wait_duration_in_half_open: Duration::ZERO,
+        permitted_calls_in_half_open: 1,
+        ..cfg(10, 10)
+    };
+    let mut b = CircuitBreaker::new(&c).unwrap();
+    for _ in 0..10 {
+        fail(&mut b, t0);
+    }
+    let p = b.try_acquire(t0 + 5 * S).unwrap();
+    assert!(b.try_acquire(t0 + 3600 * S).is_err());
+    assert_eq!(b.state(), BreakerState::HalfOpen);
+    b.on_success(p, S, t0 + 3600 * S);
+    assert_eq!(b.state(), BreakerState::Closed);
 }
