@@ -358,3 +358,58 @@ fn zero_half_open_wait_means_forever() {
     b.on_success(p, S, t0 + 3600 * S);
     assert_eq!(b.state(), BreakerState::Closed);
 }
+
+/// Random interleavings of acquire / success / failure / release / cancel on a
+/// seeded RNG: probes never exceed the permitted count, and once every
+/// outstanding permit is resolved and the open time has passed, a call is
+/// always admitted (the breaker cannot wedge).
+#[test]
+fn random_interleavings_never_wedge() {
+    use rand::{Rng, SeedableRng};
+    let c = BreakerConfig {
+        window_size: 8,
+        minimum_number_of_calls: 4,
+        permitted_calls_in_half_open: 2,
+        ..BreakerConfig::default()
+    };
+    for seed in 0..50 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut b = CircuitBreaker::new(&c).unwrap();
+        let mut now = Instant::now();
+        let mut held: Vec<Permit> = Vec::new();
+        for _ in 0..2_000 {
+            now += Duration::from_millis(rng.gen_range(0..400));
+            match rng.gen_range(0..10) {
+                0..=3 => {
+                    if let Ok(p) = b.try_acquire(now) {
+                        held.push(p);
+                    }
+                }
+                _ if held.is_empty() => {}
+                4..=5 => {
+                    let p = held.swap_remove(rng.gen_range(0..held.len()));
+                    b.on_success(p, Duration::from_millis(5), now);
+                }
+                6..=7 => {
+                    let p = held.swap_remove(rng.gen_range(0..held.len()));
+                    b.on_failure(p, now);
+                }
+                _ => {
+                    let p = held.swap_remove(rng.gen_range(0..held.len()));
+                    b.release(p, now);
+                }
+            }
+            assert!(b.outstanding_probes() <= 2, "seed {seed}");
+            for t in b.take_transitions() {
+                assert_ne!(t.from, t.to, "seed {seed}");
+                assert_eq!(t.open_until.is_some(), t.to == BreakerState::Open);
+            }
+        }
+        for p in held.drain(..) {
+            b.release(p, now);
+        }
+        let later = now + Duration::from_secs(6);
+        assert!(b.is_call_permitted(later), "seed {seed}: {:?}", b.state());
+        assert!(b.try_acquire(later).is_ok(), "seed {seed}");
+    }
+}
