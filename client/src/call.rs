@@ -266,9 +266,11 @@ impl Call {
                 l.reserve_within(t0, bound)
             })
         };
+        let mut waited = Duration::ZERO;
         match reserved {
             Some(Err(_)) => return Err(Error::RateLimiterRejected),
             Some(Ok(wait)) if !wait.is_zero() => {
+                waited = wait;
                 sleep(wait).await;
                 self.inner
                     .events
@@ -288,7 +290,7 @@ impl Call {
             }
             Ok(Ok(p)) => p,
         };
-        self.meta.queue_wait = t0.elapsed();
+        self.meta.queue_wait = waited + permit.queue_wait();
         let in_flight = self.inner.metrics.in_flight.clone();
         in_flight.inc();
         Ok(Admission {

@@ -1,0 +1,122 @@
+//! `ClientConfig` as the scenario's `client:` section: the documented full
+//! form parses, omitted sections take their defaults, `bare()` strips the
+//! policies, and bad values name their field (with line:column from YAML).
+
+use std::time::Duration;
+
+use resilient_client::config::EndpointConfig;
+use resilient_client::{ClientConfig, FallbackConfig, Model};
+
+const FULL: &str = r#"
+endpoints:
+  - http://127.0.0.1:8001
+  - { url: "http://127.0.0.1:8002", weight: 3 }
+api_key_env: MY_KEY
+timeouts: { connect: 500ms, first_byte: 5s, first_token: 8s, idle: 2s, total: 30s }
+pool: { max_idle_per_host: 8, idle_timeout: 30s, http2: false, tcp_nodelay: true, compression: false }
+retry:
+  max_attempts: 4
+  backoff: { base: 100ms, multiplier: 2, max: 2s, jitter: decorrelated }
+  honor_retry_after: true
+  budget: { ratio: 20%, min_per_second: 5/s, ttl: 10s }
+  failover: true
+breaker: { window_type: time, window_size: 10, minimum_number_of_calls: 5, failure_rate_threshold: 50%, wait_duration_in_open: 2s }
+rate_limit: { rate: 200/s, burst: 20, max_wait: 100ms }
+bulkhead: { max_concurrent: 64, max_queue: 256, max_queue_wait: 1s }
+balancer: { strategy: p2c, ejection: { consecutive_failures: 3, base_ejection_time: 5s } }
+fallback: { model: deepseek-v4-flash }
+metrics: { listen: "127.0.0.1:9464" }
+"#;
+
+#[test]
+fn the_full_form_parses_and_validates() {
+    let c: ClientConfig = serde_yaml::from_str(FULL).unwrap();
+    c.validate().unwrap();
+    assert_eq!(
+        c.endpoints[1],
+        EndpointConfig::Weighted {
+            url: "http://127.0.0.1:8002".into(),
+            weight: 3
+        }
+    );
+    assert_eq!(c.timeouts.idle, Duration::from_secs(2));
+    assert_eq!(c.retry.max_attempts, 4);
+    assert_eq!(c.rate_limit.as_ref().unwrap().burst, 20);
+    assert_eq!(c.fallback, Some(FallbackConfig::Model(Model::V4Flash)));
+    assert_eq!(c.metrics.listen.unwrap().port(), 9464);
+}
+
+#[test]
+fn every_section_is_optional_with_documented_defaults() {
+    let c: ClientConfig = serde_yaml::from_str("{}").unwrap();
+    assert_eq!(c, ClientConfig::default());
+    assert_eq!(c.api_key_env, "DEEPSEEK_API_KEY");
+    assert_eq!(c.timeouts.connect, Duration::from_secs(1));
+    assert_eq!(c.timeouts.total, Duration::from_secs(60));
+    assert_eq!(c.retry.max_attempts, 3);
+    assert!(
+        c.breaker.enabled && c.bulkhead.enabled && c.rate_limit.is_none() && c.fallback.is_none()
+    );
+    c.validate().unwrap();
+}
+
+#[test]
+fn bare_keeps_transport_and_drops_every_policy() {
+    let c: ClientConfig = serde_yaml::from_str(FULL).unwrap();
+    let b = c.bare();
+    assert_eq!(
+        (b.timeouts.clone(), b.pool.clone(), b.endpoints.clone()),
+        (c.timeouts, c.pool, c.endpoints)
+    );
+    assert_eq!(b.retry.max_attempts, 1);
+    assert!(!b.breaker.enabled && !b.bulkhead.enabled && !b.balancer.ejection.enabled);
+    assert!(b.rate_limit.is_none() && b.fallback.is_none() && b.metrics.listen.is_none());
+    b.validate().unwrap();
+}
+
+#[test]
+fn bad_values_name_the_field_and_position() {
+    let e = serde_yaml::from_str::<ClientConfig>("retry:\n  max_attempts: 0\n").unwrap_err();
+    assert!(e.to_string().contains("must be >= 1, got 0"), "{e}");
+    assert_eq!(e.location().unwrap().line(), 2);
+    let e = serde_yaml::from_str::<ClientConfig>("timeouts: { idle: 0s }").unwrap_err();
+    assert!(e.to_string().contains("greater than 0s"), "{e}");
+    let e = serde_yaml::from_str::<ClientConfig>("retry: { max_atempts: 2 }").unwrap_err();
+    assert!(e.to_string().contains("max_atempts"), "{e}");
+    let e = serde_yaml::from_str::<ClientConfig>("fallback: { model: a, static_reply: b }")
+        .unwrap_err();
+    assert!(e.to_string().contains("exactly one"), "{e}");
+}
+
+#[test]
+fn validate_reports_full_field_paths() {
+    let mut c = ClientConfig::default();
+    c.retry.max_attempts = 0;
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "client.retry.max_attempts must be >= 1, got 0"
+    );
+    let mut c = ClientConfig::default();
+    c.endpoints = vec![EndpointConfig::Url("ftp://x".into())];
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .starts_with("client.endpoints[0] must be an http"));
+    let mut c = ClientConfig::default();
+    c.retry.backoff.base = Duration::ZERO;
+    assert!(
+        c.validate()
+            .unwrap_err()
+            .field
+            .starts_with("client.retry.backoff"),
+        "{:?}",
+        c.validate()
+    );
+    let mut c = ClientConfig::default();
+    c.balancer.ejection.consecutive_failures = 0;
+    assert_eq!(
+        c.validate().unwrap_err().field,
+        "client.balancer.ejection.consecutive_failures"
+    );
+}
