@@ -96,8 +96,10 @@ fn validate_reports_full_field_paths() {
         c.validate().unwrap_err().to_string(),
         "client.retry.max_attempts must be >= 1, got 0"
     );
-    let mut c = ClientConfig::default();
-    c.endpoints = vec![EndpointConfig::Url("ftp://x".into())];
+    let c = ClientConfig {
+        endpoints: vec![EndpointConfig::Url("ftp://x".into())],
+        ..Default::default()
+    };
     assert!(c
         .validate()
         .unwrap_err()
