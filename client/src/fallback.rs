@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use crate::call::{Admission, StreamStart};
+use crate::call::StreamStart;
 use crate::client::Inner;
 use crate::error::Error;
+use crate::guard::{Admission, AttemptGuard};
 use crate::meta::CallMeta;
 use crate::stream::{ChatStream, StreamFinish, StreamState};
 use crate::types::{
@@ -69,7 +70,7 @@ pub(crate) fn static_stream(text: String, meta: CallMeta) -> ChatStream {
 /// Reports the end of a live stream.
 struct LiveFinish {
     inner: Arc<Inner>,
-    guard: Option<crate::call::AttemptGuard>,
+    guard: Option<AttemptGuard>,
     _admission: Option<Admission>,
     started: Instant,
     ttft: std::time::Duration,

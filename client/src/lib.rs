@@ -26,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 mod fallback;
+mod guard;
 pub mod meta;
 mod metrics;
 pub mod policy;

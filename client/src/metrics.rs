@@ -45,6 +45,10 @@ pub(crate) struct Metrics {
     breaker: Family<EndpointLabels, Gauge<i64, AtomicI64>>,
     pub(crate) queue_depth: Gauge,
     pub(crate) in_flight: Gauge,
+    /// The common labels resolved once, so the hot path skips the family's
+    /// lock and label hashing.
+    ok_requests: Counter,
+    ok_attempts: Vec<Counter>,
 }
 
 impl Metrics {
@@ -96,6 +100,22 @@ impl Metrics {
         for endpoint in 0..endpoints {
             breaker.get_or_create(&EndpointLabels { endpoint }).set(0);
         }
+        let ok_requests = requests
+            .get_or_create(&RequestLabels {
+                outcome: "ok",
+                status: 200,
+            })
+            .clone();
+        let ok_attempts = (0..endpoints)
+            .map(|endpoint| {
+                attempts
+                    .get_or_create(&AttemptLabels {
+                        endpoint,
+                        status: 200,
+                    })
+                    .clone()
+            })
+            .collect();
         Metrics {
             registry,
             requests,
@@ -105,20 +125,33 @@ impl Metrics {
             breaker,
             queue_depth,
             in_flight,
+            ok_requests,
+            ok_attempts,
         }
     }
 
     pub(crate) fn request(&self, outcome: &'static str, status: u16, latency: Duration) {
-        self.requests
-            .get_or_create(&RequestLabels { outcome, status })
-            .inc();
+        if status == 200 && outcome == "ok" {
+            self.ok_requests.inc();
+        } else {
+            self.requests
+                .get_or_create(&RequestLabels { outcome, status })
+                .inc();
+        }
         self.latency.observe(latency.as_secs_f64());
     }
 
     pub(crate) fn attempt(&self, endpoint: usize, status: u16) {
-        self.attempts
-            .get_or_create(&AttemptLabels { endpoint, status })
-            .inc();
+        match self.ok_attempts.get(endpoint) {
+            Some(c) if status == 200 => {
+                c.inc();
+            }
+            _ => {
+                self.attempts
+                    .get_or_create(&AttemptLabels { endpoint, status })
+                    .inc();
+            }
+        }
     }
 
     pub(crate) fn ttft(&self, d: Duration) {

@@ -2,8 +2,6 @@
 //! attempt, sent as `traceparent: 00-<trace>-<span>-01` so server logs can join
 //! every retry of one call.
 
-use std::fmt::Write;
-
 /// A 128-bit trace id (never all zeros, which W3C declares invalid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TraceId(u128);
@@ -15,15 +13,30 @@ impl TraceId {
 
     /// 32 lower-case hex digits.
     pub(crate) fn to_hex(self) -> String {
-        format!("{:032x}", self.0)
+        let mut s = String::with_capacity(32);
+        push_hex(&mut s, self.0, 32);
+        s
     }
 
     /// `traceparent` value for a new attempt span.
     pub(crate) fn traceparent(self) -> String {
         let span = rand::random::<u64>().max(1);
         let mut s = String::with_capacity(55);
-        let _ = write!(s, "00-{:032x}-{:016x}-01", self.0, span);
+        s.push_str("00-");
+        push_hex(&mut s, self.0, 32);
+        s.push('-');
+        push_hex(&mut s, u128::from(span), 16);
+        s.push_str("-01");
         s
+    }
+}
+
+/// Appends the low `digits` hex digits of `v`, zero-padded; cheaper than
+/// `format!` on the per-attempt path.
+fn push_hex(s: &mut String, v: u128, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits).rev() {
+        s.push(char::from(HEX[((v >> (i * 4)) & 0xf) as usize]));
     }
 }
 
@@ -47,5 +60,6 @@ mod tests {
             .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, b, "every attempt gets a new span id");
         assert_eq!(&b[3..35], t.to_hex());
+        assert_eq!(TraceId(0xab).to_hex(), format!("{:032x}", 0xab));
     }
 }
