@@ -1,0 +1,91 @@
+//! The bridge between the client under test and the recorder: run one call
+//! (plain or streamed), copy what the client reports about it (attempts,
+//! statuses, queue wait, fallback) into the [`Outcome`], and map the client's
+//! error into the report's [`OutcomeClass`].
+
+use futures::StreamExt;
+use resilient_client::{CallMeta, ChatRequest, Client, Error};
+use tokio::time::Instant;
+
+use crate::outcome::{Outcome, OutcomeClass};
+
+/// Map a client error to its report class.
+pub fn class_of(e: &Error) -> OutcomeClass {
+    match e.class() {
+        "shed" => OutcomeClass::Shed,
+        "rate_limited" => OutcomeClass::RateLimited,
+        "breaker_open" => OutcomeClass::BreakerOpen,
+        "budget_exhausted" => OutcomeClass::BudgetExhausted,
+        "timeout" => OutcomeClass::Timeout,
+        "connection" => OutcomeClass::Connection,
+        "stream_broken" => OutcomeClass::StreamBroken,
+        "http_429" => OutcomeClass::Http429,
+        "http_5xx" => OutcomeClass::Http5xx,
+        "http_4xx" => OutcomeClass::Http4xx,
+        _ => OutcomeClass::Other,
+    }
+}
+
+fn copy_meta(o: &mut Outcome, m: &CallMeta) {
+    o.attempts = m.attempts;
+    o.statuses.clone_from(&m.statuses);
+    o.queue_wait = m.queue_wait;
+}
+
+fn success_class(m: &CallMeta) -> OutcomeClass {
+    if m.fallback.is_some() {
+        OutcomeClass::Fallback
+    } else {
+        OutcomeClass::Ok
+    }
+}
+
+/// One non-streaming call.
+pub async fn run_chat(client: &Client, req: ChatRequest, o: &mut Outcome) {
+    match client.chat(req).await {
+        Ok(resp) => {
+            copy_meta(o, &resp.meta);
+            o.class = success_class(&resp.meta);
+        }
+        Err(e) => {
+            copy_meta(o, &e.meta);
+            o.class = class_of(&e.kind);
+        }
+    }
+}
+
+/// One streamed call: TTFT from the send to the first token (content or
+/// reasoning), and the gap between consecutive tokens.
+pub async fn run_stream(client: &Client, req: ChatRequest, t0: Instant, o: &mut Outcome) {
+    let mut stream = match client.chat_stream(req).await {
+        Ok(s) => s,
+        Err(e) => {
+            copy_meta(o, &e.meta);
+            o.class = class_of(&e.kind);
+            return;
+        }
+    };
+    let mut last: Option<Instant> = None;
+    let mut failed = None;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(chunk) => {
+                if chunk.has_token() {
+                    let now = Instant::now();
+                    match last {
+                        None => o.ttft = Some((now - t0).saturating_sub(o.sent)),
+                        Some(prev) => o.itl.push(now - prev),
+                    }
+                    last = Some(now);
+                    o.tokens += 1;
+                }
+            }
+            Err(e) => {
+                failed = Some(class_of(&e));
+                break;
+            }
+        }
+    }
+    copy_meta(o, stream.meta());
+    o.class = failed.unwrap_or_else(|| success_class(stream.meta()));
+}

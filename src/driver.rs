@@ -1,0 +1,356 @@
+//! The load driver: one scheduler decides when each request leaves (open
+//! model: the precomputed [`Schedule`]; closed model: N virtual users), one
+//! executor ([`execute`]) runs a request through the client and measures it,
+//! and every [`Outcome`] goes over a channel to the recorder. Nothing here
+//! keeps per-request state after the outcome is sent.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use resilient_client::{ChatRequest, Client};
+use tokio::sync::{mpsc, Semaphore};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::classify;
+use crate::outcome::{Arm, Outcome};
+use crate::scenario::load::Pick;
+use crate::schedule::Schedule;
+
+/// How requests are paced.
+#[derive(Debug, Clone)]
+pub enum Pacing {
+    /// Open model: send on the schedule; wait (and count it) when
+    /// `max_in_flight` requests are already out.
+    Open {
+        /// Intended send offsets.
+        schedule: Box<Schedule>,
+        /// Most requests in flight at once.
+        max_in_flight: usize,
+    },
+    /// Closed model: `users` loops, each waiting `think_time` between
+    /// requests, until `duration` has passed.
+    Closed {
+        /// Virtual users.
+        users: usize,
+        /// Pause between one user's requests.
+        think_time: Duration,
+        /// When users stop starting new requests.
+        duration: Duration,
+    },
+}
+
+/// What one arm of a run sends.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Which client this is.
+    pub arm: Arm,
+    /// Pacing model.
+    pub pacing: Pacing,
+    /// Request bodies to rotate through or sample from.
+    pub requests: Arc<Vec<ChatRequest>>,
+    /// Rotation or seeded sampling.
+    pub pick: Pick,
+    /// Use `chat_stream` and measure TTFT / inter-token latency.
+    pub stream: bool,
+    /// Seed for request sampling.
+    pub seed: u64,
+    /// After the schedule ends, how long in-flight requests may still take
+    /// before they are abandoned (and counted as such).
+    pub drain: Duration,
+}
+
+/// Generator facts of one arm, for the report's `generator` section.
+#[derive(Debug, Clone, Default)]
+pub struct DriveStats {
+    /// Requests started.
+    pub started: u64,
+    /// Times the open model found `max_in_flight` requests out and waited.
+    pub max_in_flight_hits: u64,
+    /// Requests still running when the drain limit (or a second Ctrl-C)
+    /// ended them; they have no outcome.
+    pub abandoned: u64,
+}
+
+/// Live counters the progress line and recorder sample.
+#[derive(Debug, Default)]
+pub struct Gauges {
+    /// Requests currently in flight.
+    pub in_flight: AtomicU64,
+}
+
+/// Run one arm to completion (or until `stop` is cancelled), sending each
+/// outcome to `out`. Returns when every started request has ended or been
+/// abandoned after the drain limit.
+pub async fn drive(
+    client: Client,
+    job: Job,
+    t0: Instant,
+    out: mpsc::Sender<Outcome>,
+    stop: CancellationToken,
+    gauges: Arc<Gauges>,
+) -> DriveStats {
+    let tracker = TaskTracker::new();
+    let abort = CancellationToken::new();
+    let mut stats = DriveStats::default();
+    let picker = Picker::new(&job);
+    let ctx = Ctx {
+        client,
+        t0,
+        out,
+        gauges,
+        abort: abort.clone(),
+        arm: job.arm,
+        stream: job.stream,
+    };
+    match job.pacing.clone() {
+        Pacing::Open {
+            schedule,
+            max_in_flight,
+        } => {
+            // The scheduler gets a thread and a timer of its own, so send
+            // instants do not wait behind request tasks or the recorder on
+            // the shared workers; requests still run on the main runtime.
+            let main = tokio::runtime::Handle::current();
+            let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+            let tracker2 = tracker.clone();
+            let ctx2 = ctx.clone();
+            let stop2 = stop.clone();
+            let spawned = std::thread::Builder::new()
+                .name("harness-scheduler".into())
+                .spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_time()
+                        .build();
+                    let st = match rt {
+                        Ok(rt) => rt.block_on(open_loop(
+                            *schedule,
+                            max_in_flight,
+                            ctx2,
+                            stop2,
+                            picker,
+                            tracker2,
+                            main,
+                        )),
+                        Err(_) => DriveStats::default(),
+                    };
+                    let _ = done_tx.send(st);
+                });
+            if spawned.is_ok() {
+                if let Ok(st) = done_rx.await {
+                    stats = st;
+                }
+            }
+        }
+        Pacing::Closed {
+            users,
+            think_time,
+            duration,
+        } => {
+            let started = Arc::new(AtomicU64::new(0));
+            for user in 0..users {
+                let ctx = ctx.clone();
+                let stop = stop.clone();
+                let started = started.clone();
+                let mut picker = picker.fork(user as u64);
+                tracker.spawn(async move {
+                    let end = ctx.t0 + duration;
+                    while Instant::now() < end && !stop.is_cancelled() {
+                        started.fetch_add(1, Ordering::Relaxed);
+                        let intended = ctx.t0.elapsed();
+                        ctx.run_one(picker.next(), intended).await;
+                        if !think_time.is_zero() {
+                            tokio::select! {
+                                _ = stop.cancelled() => break,
+                                _ = tokio::time::sleep(think_time) => {}
+                            }
+                        }
+                    }
+                });
+            }
+            tracker.close();
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = tokio::time::sleep_until(t0 + duration) => {}
+            }
+            stats.started = started.load(Ordering::Relaxed);
+        }
+    }
+    tracker.close();
+    let drained = tokio::select! {
+        _ = tracker.wait() => true,
+        _ = tokio::time::sleep(job.drain) => false,
+    };
+    if !drained {
+        stats.abandoned = ctx.gauges.in_flight.load(Ordering::Relaxed);
+        abort.cancel();
+        tracker.wait().await;
+    }
+    stats
+}
+
+async fn open_loop(
+    schedule: Schedule,
+    max_in_flight: usize,
+    ctx: Ctx,
+    stop: CancellationToken,
+    mut picker: Picker,
+    tracker: TaskTracker,
+    main: tokio::runtime::Handle,
+) -> DriveStats {
+    let mut stats = DriveStats::default();
+    let slots = Arc::new(Semaphore::new(max_in_flight));
+    for intended in schedule {
+        let at = ctx.t0 + intended;
+        if at > Instant::now() {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tokio::time::sleep_until(at) => {}
+            }
+        } else if stop.is_cancelled() {
+            break;
+        }
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                stats.max_in_flight_hits += 1;
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    p = slots.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                }
+            }
+        };
+        stats.started += 1;
+        let req = picker.next();
+        let ctx = ctx.clone();
+        main.spawn(tracker.track_future(async move {
+            ctx.run_one(req, intended).await;
+            drop(permit);
+        }));
+    }
+    stats
+}
+
+#[derive(Clone)]
+struct Ctx {
+    client: Client,
+    t0: Instant,
+    out: mpsc::Sender<Outcome>,
+    gauges: Arc<Gauges>,
+    abort: CancellationToken,
+    arm: Arm,
+    stream: bool,
+}
+
+impl Ctx {
+    async fn run_one(&self, req: ChatRequest, intended: Duration) {
+        self.gauges.in_flight.fetch_add(1, Ordering::Relaxed);
+        let sent = self.t0.elapsed();
+        let work = execute(
+            &self.client,
+            req,
+            self.stream,
+            self.t0,
+            self.arm,
+            intended,
+            sent,
+        );
+        let outcome = tokio::select! {
+            // An abandoned request has no honest latency: it is counted in
+            // DriveStats::abandoned instead of being recorded.
+            _ = self.abort.cancelled() => None,
+            o = work => Some(o),
+        };
+        self.gauges.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if let Some(o) = outcome {
+            // The recorder outlives the driver; a closed channel only
+            // happens on shutdown, where dropping the outcome is right.
+            let _ = self.out.send(o).await;
+        }
+    }
+}
+
+/// Send one request through `client` and measure it.
+pub async fn execute(
+    client: &Client,
+    req: ChatRequest,
+    stream: bool,
+    t0: Instant,
+    arm: Arm,
+    intended: Duration,
+    sent: Duration,
+) -> Outcome {
+    let mut o = Outcome {
+        arm,
+        intended,
+        sent,
+        done: sent,
+        ttft: None,
+        itl: Vec::new(),
+        tokens: 0,
+        class: crate::outcome::OutcomeClass::Ok,
+        statuses: Vec::new(),
+        attempts: 0,
+        queue_wait: Duration::ZERO,
+    };
+    if stream {
+        classify::run_stream(client, req, t0, &mut o).await;
+    } else {
+        classify::run_chat(client, req, &mut o).await;
+    }
+    o.done = t0.elapsed();
+    o
+}
+
+/// Picks request bodies by rotation or seeded sampling.
+struct Picker {
+    requests: Arc<Vec<ChatRequest>>,
+    pick: Pick,
+    i: usize,
+    rng: ChaCha8Rng,
+    seed: u64,
+}
+
+impl Picker {
+    fn new(job: &Job) -> Picker {
+        Picker {
+            requests: job.requests.clone(),
+            pick: job.pick,
+            i: 0,
+            rng: ChaCha8Rng::seed_from_u64(job.seed),
+            seed: job.seed,
+        }
+    }
+
+    fn fork(&self, stream: u64) -> Picker {
+        Picker {
+            requests: self.requests.clone(),
+            pick: self.pick,
+            i: stream as usize,
+            rng: ChaCha8Rng::seed_from_u64(
+                self.seed.wrapping_add(stream.wrapping_mul(0x9e37_79b9)),
+            ),
+            seed: self.seed,
+        }
+    }
+
+    fn next(&mut self) -> ChatRequest {
+        let n = self.requests.len().max(1);
+        let i = match self.pick {
+            Pick::Rotate => {
+                let i = self.i % n;
+                self.i = self.i.wrapping_add(1);
+                i
+            }
+            Pick::Sample => self.rng.gen_range(0..n),
+        };
+        self.requests[i].clone()
+    }
+}

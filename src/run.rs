@@ -1,0 +1,630 @@
+//! `harness run`: one scenario end to end. Starts the embedded fake server
+//! (one instance per arm, same seed, so both arms meet the same faults), builds
+//! the clients, drives the load, feeds one recorder task, and writes the
+//! report. All timestamps are offsets from one t0.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use resilient_client::{ChatRequest, Client, ClientEvent};
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{exit, RunArgs};
+use crate::driver::{self, DriveStats, Gauges, Job, Pacing};
+use crate::outcome::{Arm, EventRecord, Outcome};
+use crate::record::{Recorder, RecorderConfig};
+use crate::report::{self, RunInfo};
+use crate::scenario::{self, load::Model, CompareArm, Scenario};
+use crate::schedule::Schedule;
+
+/// Key sent to the embedded fake server when `DEEPSEEK_API_KEY` is unset: it
+/// accepts any non-empty key by default, and this one is obviously local.
+const LOCAL_KEY: &str = "sk-harness-local";
+
+/// What a finished run produced, for `tune` and tests.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// The report folder.
+    pub dir: PathBuf,
+    /// The summary as written to `summary.json`.
+    pub summary: serde_json::Value,
+    /// Ended early by Ctrl-C.
+    pub partial: bool,
+    /// Generator health (false: numbers not trustworthy).
+    pub healthy: bool,
+}
+
+/// Errors that stop a run before a report exists.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The scenario did not parse or validate.
+    #[error(transparent)]
+    Scenario(#[from] scenario::ScenarioError),
+    /// Anything else, with what was being done.
+    #[error("{0}")]
+    Other(String),
+}
+
+fn other(what: &str) -> impl FnOnce(String) -> RunError + '_ {
+    move |e| RunError::Other(format!("{what}: {e}"))
+}
+
+/// `harness run` from the command line; returns the exit code.
+pub async fn main(args: RunArgs) -> u8 {
+    let scenario = match scenario::load(&args.scenario, &args.all_sets()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ERROR;
+        }
+    };
+    let progress = if args.quiet {
+        Progress::Quiet
+    } else if std::io::stderr().is_terminal() {
+        Progress::Tty
+    } else {
+        Progress::Plain
+    };
+    let out = match execute(&scenario, &args.scenario, &args.out, progress).await {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ERROR;
+        }
+    };
+    let mut code = exit::OK;
+    if args.gate && !scenario.gates.is_empty() {
+        match crate::gate::parse_all(&scenario.gates) {
+            Ok(gates) => {
+                let r = crate::gate::evaluate(&gates, std::slice::from_ref(&out.summary));
+                println!();
+                print!("{}", crate::gate::table(&r));
+                let written = crate::gate_cmd::write_outputs(
+                    &r,
+                    &scenario.name,
+                    Some(&out.dir.join("gates.json")),
+                    Some(&out.dir.join("gates.junit.xml")),
+                );
+                if let Err(e) = written {
+                    eprintln!("error: {e}");
+                    code = exit::ERROR;
+                }
+                if !r.passed {
+                    code = exit::GATE_FAILED;
+                }
+            }
+            Err(e) => {
+                eprintln!("error: gates: {e}");
+                code = exit::ERROR;
+            }
+        }
+    }
+    if !out.healthy && code == exit::OK {
+        eprintln!(
+            "the generator could not keep the asked load; see generator.problems in summary.json"
+        );
+        code = exit::GENERATOR_UNHEALTHY;
+    }
+    if out.partial && code == exit::OK {
+        code = exit::INTERRUPTED;
+    }
+    code
+}
+
+/// How the live progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing until the summary.
+    Quiet,
+    /// One line redrawn in place every second.
+    Tty,
+    /// A plain line every 5 seconds (logs, CI).
+    Plain,
+}
+
+enum Msg {
+    Outcome(Outcome),
+    Event(EventRecord),
+}
+
+struct ArmRun {
+    arm: Arm,
+    client: Client,
+    server: Option<mock_server::MockServer>,
+    endpoints: Vec<String>,
+    gauges: Arc<Gauges>,
+}
+
+/// Run a parsed scenario and write its report under `out_root`.
+pub async fn execute(
+    s: &Scenario,
+    file: &Path,
+    out_root: &Path,
+    progress: Progress,
+) -> Result<RunOutput, RunError> {
+    let mut arms = vec![Arm::Resilient];
+    if s.compare.contains(&CompareArm::Raw) {
+        arms.push(Arm::Raw);
+    }
+    let requests = Arc::new(request_bodies(s).map_err(other("load.requests"))?);
+    let dir = report_dir(out_root, &s.name).map_err(other("report folder"))?;
+
+    let mut runs = Vec::new();
+    for &arm in &arms {
+        runs.push(start_arm(s, arm).await?);
+    }
+    let (tx, rx) = mpsc::channel::<Msg>(65_536);
+    let recorder = Recorder::new(RecorderConfig {
+        arms: arms.clone(),
+        events_path: dir.join("events.jsonl"),
+        hlog_path: dir.join("latency.hlog"),
+        interval: Duration::from_secs(1),
+    })
+    .map_err(|e| RunError::Other(format!("recorder: {e}")))?;
+
+    let stop = CancellationToken::new();
+    let t0 = Instant::now();
+    let started_at = SystemTime::now();
+    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let interrupted = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, Ordering::SeqCst);
+                eprintln!("\ninterrupted: stopping the load, draining in-flight requests (Ctrl-C again to quit now)");
+                stop.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(exit::INTERRUPTED));
+                }
+            }
+        });
+    }
+
+    let gauges: Vec<(Arm, Arc<Gauges>)> = runs.iter().map(|r| (r.arm, r.gauges.clone())).collect();
+    let rec_task = tokio::spawn(record_loop(recorder, rx, gauges, t0, progress));
+    let phase_task = if s.target.is_none() {
+        Some(tokio::spawn(phase_events(
+            s.server.phases(),
+            t0,
+            tx.clone(),
+            stop.clone(),
+        )))
+    } else {
+        None
+    };
+
+    let drain = s.client.timeouts.total + Duration::from_secs(2);
+    let mut drivers = Vec::new();
+    for r in &runs {
+        let job = Job {
+            arm: r.arm,
+            pacing: pacing(s),
+            requests: requests.clone(),
+            pick: s.load.pick,
+            stream: s.load.stream,
+            seed: s.seed,
+            drain,
+        };
+        let (otx, mut orx) = mpsc::channel::<Outcome>(65_536);
+        let fwd = tx.clone();
+        tokio::spawn(async move {
+            while let Some(o) = orx.recv().await {
+                if fwd.send(Msg::Outcome(o)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let ev = tokio::spawn(forward_events(
+            r.client.events(),
+            r.arm,
+            r.endpoints.clone(),
+            t0,
+            tx.clone(),
+        ));
+        let d = tokio::spawn(driver::drive(
+            r.client.clone(),
+            job,
+            t0,
+            otx,
+            stop.clone(),
+            r.gauges.clone(),
+        ));
+        drivers.push((d, ev));
+    }
+    let mut stats: Vec<(Arm, DriveStats)> = Vec::new();
+    for (r, (d, ev)) in runs.iter().zip(drivers) {
+        let st = d
+            .await
+            .map_err(|e| RunError::Other(format!("load driver failed: {e}")))?;
+        // Events of the last requests arrive right after them; then stop.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ev.abort();
+        stats.push((r.arm, st));
+    }
+    let end = t0.elapsed();
+    stop.cancel();
+    if let Some(p) = phase_task {
+        p.abort();
+    }
+    drop(tx);
+    let (recorder, lost_events) = rec_task
+        .await
+        .map_err(|e| RunError::Other(format!("recorder failed: {e}")))?;
+    let run = recorder
+        .finish(end)
+        .map_err(|e| RunError::Other(format!("recorder: {e}")))?;
+    let partial = interrupted.load(Ordering::SeqCst);
+
+    let info = run_info(
+        s,
+        file,
+        &runs,
+        &stats,
+        started_at,
+        end,
+        partial,
+        lost_events,
+    );
+    for r in runs {
+        if let Some(server) = r.server {
+            server.shutdown().await;
+        }
+    }
+    let files = report::write_report(&dir, &run, &info)
+        .map_err(|e| RunError::Other(format!("writing the report: {e}")))?;
+    if progress != Progress::Quiet {
+        eprintln!();
+    }
+    println!("{}", report::summary_table(&run, &info));
+    if let Some(why) = &files.png_skipped {
+        println!("PNG charts skipped: {why} (SVG charts were written)");
+    }
+    println!("report: {}", dir.display());
+    let summary = read_json(&dir.join("summary.json")).map_err(other("summary.json"))?;
+    let healthy = summary
+        .pointer("/generator/healthy")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(true);
+    Ok(RunOutput {
+        dir,
+        summary,
+        partial,
+        healthy,
+    })
+}
+
+fn read_json(p: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+fn pacing(s: &Scenario) -> Pacing {
+    match s.load.model {
+        Model::Open => Pacing::Open {
+            // validate() checked the shape exists.
+            schedule: Box::new(Schedule::new(
+                s.load.shape().unwrap_or(scenario::load::Shape::Constant(
+                    crate::units::Rate::per_second(1.0).unwrap_or_else(|_| unreachable!()),
+                )),
+                s.duration,
+                s.seed,
+            )),
+            max_in_flight: s.load.max_in_flight,
+        },
+        Model::Closed => Pacing::Closed {
+            users: s.load.users.unwrap_or(1),
+            think_time: s.load.think_time.unwrap_or_default(),
+            duration: s.duration,
+        },
+    }
+}
+
+/// The request bodies, checked once; the default is one short prompt.
+pub fn request_bodies(s: &Scenario) -> Result<Vec<ChatRequest>, String> {
+    if s.load.requests.is_empty() {
+        let body = serde_json::json!({
+            "model": "deepseek-v4-flash",
+            "messages": [{"role": "user", "content": "Say hello in one short sentence."}],
+            "max_tokens": 64
+        });
+        return serde_json::from_value(body)
+            .map(|r| vec![r])
+            .map_err(|e| e.to_string());
+    }
+    s.load
+        .requests
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            serde_json::from_value::<ChatRequest>(v.clone())
+                .map_err(|e| format!("load.requests[{i}]: {e}"))
+        })
+        .collect()
+}
+
+async fn start_arm(s: &Scenario, arm: Arm) -> Result<ArmRun, RunError> {
+    let (server, endpoints) = match &s.target {
+        Some(t) => (None, t.url.clone()),
+        None => {
+            let opts = mock_server::StartOptions {
+                seed: Some(s.seed),
+                ..Default::default()
+            };
+            let server = mock_server::start(s.server.clone(), opts)
+                .await
+                .map_err(|e| RunError::Other(format!("starting the fake server: {e}")))?;
+            let urls = server.base_urls();
+            (Some(server), urls)
+        }
+    };
+    let config = match arm {
+        Arm::Resilient => s.client.clone(),
+        Arm::Raw => s.client.bare(),
+    };
+    let key = std::env::var(&s.client.api_key_env)
+        .ok()
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| LOCAL_KEY.to_string());
+    let client = Client::builder(config)
+        .endpoints(endpoints.clone())
+        .api_key(key)
+        .build()
+        .map_err(|e| RunError::Other(format!("client ({}): {e}", arm.as_str())))?;
+    Ok(ArmRun {
+        arm,
+        client,
+        server,
+        endpoints,
+        gauges: Arc::new(Gauges::default()),
+    })
+}
+
+fn report_dir(root: &Path, name: &str) -> Result<PathBuf, String> {
+    let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .replace([':', '-'], "");
+    let base = root.join(format!("{name}-{stamp}"));
+    let mut dir = base.clone();
+    let mut n = 1;
+    while dir.exists() {
+        n += 1;
+        dir = PathBuf::from(format!("{}-{n}", base.display()));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+async fn record_loop(
+    mut rec: Recorder,
+    mut rx: mpsc::Receiver<Msg>,
+    gauges: Vec<(Arm, Arc<Gauges>)>,
+    t0: Instant,
+    progress: Progress,
+) -> (Recorder, u64) {
+    let mut tick = tokio::time::interval_at(t0 + Duration::from_secs(1), Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut seconds = 0u64;
+    let lost = 0u64;
+    loop {
+        tokio::select! {
+            biased;
+            msg = rx.recv() => match msg {
+                Some(Msg::Outcome(o)) => rec.record(&o),
+                Some(Msg::Event(e)) => rec.record_event(e),
+                None => break,
+            },
+            _ = tick.tick() => {
+                for (arm, g) in &gauges {
+                    rec.set_in_flight(*arm, g.in_flight.load(Ordering::Relaxed));
+                }
+                rec.tick(t0.elapsed());
+                seconds += 1;
+                match progress {
+                    Progress::Tty => eprint!("\r\x1b[2K{}", rec.live().line()),
+                    Progress::Plain if seconds.is_multiple_of(5) => eprintln!("{}", rec.live().line()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    (rec, lost)
+}
+
+async fn forward_events(
+    mut rx: broadcast::Receiver<ClientEvent>,
+    arm: Arm,
+    endpoints: Vec<String>,
+    t0: Instant,
+    tx: mpsc::Sender<Msg>,
+) {
+    loop {
+        let rec = match rx.recv().await {
+            Ok(ev) => {
+                let mut rec = event_record(&ev, arm, t0);
+                // Both arms talk to their own server instance (other ports):
+                // name endpoints by node so the report lines them up.
+                if let Some(e) = &mut rec.endpoint {
+                    if let Some(i) = endpoints.iter().position(|u| u == e) {
+                        *e = node_label(i);
+                    }
+                }
+                rec
+            }
+            // The client never blocks on a slow listener; say what was lost.
+            Err(broadcast::error::RecvError::Lagged(n)) => EventRecord {
+                at: t0.elapsed(),
+                arm: Some(arm),
+                kind: "events_lost",
+                endpoint: None,
+                state: None,
+                detail: serde_json::json!({ "lost": n }),
+            },
+            Err(broadcast::error::RecvError::Closed) => break,
+        };
+        if tx.send(Msg::Event(rec)).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// How the report names endpoint `i`.
+pub fn node_label(i: usize) -> String {
+    format!("node{i}")
+}
+
+fn offset(t0: Instant, at: Instant) -> Duration {
+    at.saturating_duration_since(t0)
+}
+
+/// A client event as it goes into `events.jsonl`.
+pub fn event_record(ev: &ClientEvent, arm: Arm, t0: Instant) -> EventRecord {
+    let mut rec = EventRecord {
+        at: t0.elapsed(),
+        arm: Some(arm),
+        kind: ev.kind(),
+        endpoint: None,
+        state: None,
+        detail: serde_json::Value::Null,
+    };
+    match ev {
+        ClientEvent::BreakerTransition {
+            endpoint,
+            from,
+            to,
+            at,
+            reason,
+        } => {
+            rec.at = offset(t0, *at);
+            rec.endpoint = Some(endpoint.clone());
+            rec.state = Some(to.as_str());
+            rec.detail = serde_json::json!({ "from": from.as_str(), "reason": reason });
+        }
+        ClientEvent::Retry {
+            attempt,
+            delay,
+            cause,
+            endpoint,
+        } => {
+            rec.endpoint = Some(endpoint.clone());
+            rec.detail = serde_json::json!({
+                "attempt": attempt, "delay_ms": delay.as_secs_f64() * 1e3, "cause": cause
+            });
+        }
+        ClientEvent::Ejected { endpoint, until } => {
+            rec.endpoint = Some(endpoint.clone());
+            rec.detail = serde_json::json!({ "until_s": offset(t0, *until).as_secs_f64() });
+        }
+        ClientEvent::Returned { endpoint } => rec.endpoint = Some(endpoint.clone()),
+        ClientEvent::RateLimitedWait { waited } => {
+            rec.detail = serde_json::json!({ "waited_ms": waited.as_secs_f64() * 1e3 });
+        }
+        ClientEvent::Fallback { kind } => {
+            rec.detail = serde_json::json!({ "kind": kind.as_str() });
+        }
+        _ => {}
+    }
+    rec
+}
+
+/// Emit `phase_start` / `phase_end` events at the scenario's phase times.
+async fn phase_events(
+    phases: Vec<mock_server::PhaseInfo>,
+    t0: Instant,
+    tx: mpsc::Sender<Msg>,
+    stop: CancellationToken,
+) {
+    let mut marks: Vec<(Duration, &'static str, usize)> = Vec::new();
+    for (i, p) in phases.iter().enumerate() {
+        marks.push((p.at, "phase_start", i));
+        if let Some(d) = p.duration {
+            marks.push((p.at + d, "phase_end", i));
+        }
+    }
+    marks.sort_by_key(|m| m.0);
+    for (at, kind, i) in marks {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep_until(t0 + at) => {}
+        }
+        let p = &phases[i];
+        let rec = EventRecord {
+            at,
+            arm: None,
+            kind,
+            endpoint: None,
+            state: None,
+            detail: serde_json::json!({ "phase": p.name, "nodes": p.nodes }),
+        };
+        if tx.send(Msg::Event(rec)).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_info(
+    s: &Scenario,
+    file: &Path,
+    runs: &[ArmRun],
+    stats: &[(Arm, DriveStats)],
+    started_at: SystemTime,
+    end: Duration,
+    partial: bool,
+    _lost_events: u64,
+) -> RunInfo {
+    let (asked_rps, schedule_len) = match s.load.model {
+        Model::Open => match s.load.shape() {
+            Ok(shape) => {
+                let sched = Schedule::new(shape, s.duration, s.seed);
+                let mean = sched.mean_rate();
+                (Some(mean), Some(sched.count() as u64))
+            }
+            Err(_) => (None, None),
+        },
+        Model::Closed => (None, None),
+    };
+    RunInfo {
+        scenario_name: s.name.clone(),
+        scenario_file: file.display().to_string(),
+        seed: s.seed,
+        duration: s.duration,
+        elapsed: end,
+        started_at,
+        partial,
+        load_model: match s.load.model {
+            Model::Open => "open".into(),
+            Model::Closed => "closed".into(),
+        },
+        asked_rps,
+        users: s.load.users.map(|u| u as u64),
+        stream: s.load.stream,
+        phases: if s.target.is_some() {
+            Vec::new()
+        } else {
+            s.server
+                .phases()
+                .into_iter()
+                .map(|p| report::PhaseInfo {
+                    name: p.name,
+                    at: p.at,
+                    duration: p.duration.unwrap_or(s.duration.saturating_sub(p.at)),
+                    nodes: p.nodes,
+                })
+                .collect()
+        },
+        endpoints: runs
+            .first()
+            .map(|r| (0..r.endpoints.len()).map(node_label).collect())
+            .unwrap_or_default(),
+        max_in_flight_hits: stats.iter().map(|(_, st)| st.max_in_flight_hits).sum(),
+        schedule_len,
+        ..RunInfo::default()
+    }
+}
