@@ -226,3 +226,83 @@ async fn the_total_deadline_bounds_stalls_and_retries() {
     );
     srv.shutdown().await;
 }
+
+#[tokio::test]
+async fn consecutive_failures_eject_an_endpoint_and_traffic_avoids_it() {
+    let srv = server(&format!(
+        "nodes: 2\n{FAST}faults:\n  - status: {{ code: 500, nodes: [0] }}\n"
+    ))
+    .await;
+    let c = client(
+        "retry: { backoff: { base: 1ms, max: 5ms } }\nbreaker: { enabled: false }\nbalancer: { ejection: { consecutive_failures: 2, base_ejection_time: 30s } }",
+        &srv,
+    );
+    let mut events = c.events();
+    for _ in 0..4 {
+        c.chat(req()).await.expect("failover answers");
+    }
+    let ejected: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter_map(|e| match e {
+            ClientEvent::Ejected { endpoint, .. } => Some(endpoint),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ejected, vec![srv.base_urls()[0].clone()]);
+    for _ in 0..4 {
+        let resp = c.chat(req()).await.unwrap();
+        assert_eq!(
+            resp.meta.endpoints,
+            vec![1],
+            "the ejected node gets no traffic"
+        );
+    }
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_total_deadline_also_bounds_a_stalled_stream() {
+    let srv = server(&format!(
+        "{FAST}faults:\n  - stream_stall: {{ after_tokens: 2 }}\n"
+    ))
+    .await;
+    let c = client("timeouts: { total: 1s, idle: 30s }", &srv);
+    let t0 = Instant::now();
+    let s = c.chat_stream(req()).await.expect("starts");
+    let items: Vec<_> = s.collect().await;
+    assert!(
+        matches!(
+            items.last(),
+            Some(Err(Error::Timeout {
+                phase: TimeoutPhase::Total
+            }))
+        ),
+        "{items:?}"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn truncated_json_is_a_retried_decode_error() {
+    let srv = server(&format!("{FAST}faults:\n  - truncated_json: {{}}\n")).await;
+    let c = client(
+        "retry: { backoff: { base: 1ms, max: 5ms } }\nbreaker: { enabled: false }",
+        &srv,
+    );
+    let e = c.chat(req()).await.unwrap_err();
+    assert!(matches!(e.kind, Error::Decode { .. }), "{e}");
+    assert_eq!(e.meta.statuses, vec![200, 200, 200]);
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn http2_prior_knowledge_works_against_the_fake_server() {
+    let srv = server(FAST).await;
+    let c = client("pool: { http2: true }", &srv);
+    let resp = c.chat(req()).await.expect("h2c call");
+    assert_eq!(resp.meta.statuses, vec![200]);
+    let s = c.chat_stream(req()).await.expect("h2c stream");
+    let items: Vec<_> = s.collect().await;
+    assert!(items.iter().all(Result::is_ok));
+    srv.shutdown().await;
+}
