@@ -161,6 +161,14 @@ impl Recorder {
         usize::try_from(i).unwrap_or(usize::MAX)
     }
 
+    /// Start of interval `idx` (saturating: never panics on overflow).
+    fn start_of(&self, idx: usize) -> Duration {
+        u32::try_from(idx)
+            .ok()
+            .and_then(|i| self.interval.checked_mul(i))
+            .unwrap_or(Duration::MAX)
+    }
+
     fn slot(&mut self, arm: Arm) -> &mut Slot {
         let i = match self.slots.iter().position(|s| s.data.arm == arm) {
             Some(i) => i,
@@ -178,12 +186,7 @@ impl Recorder {
 
     /// Folds one outcome into the histograms, counters and current interval.
     pub fn record(&mut self, o: &Outcome) {
-        let done_idx = self.index_of(o.done);
-        if done_idx > self.cur && done_idx - self.cur <= MAX_SKIP_INTERVALS {
-            // The outcome belongs to a later second: close the ones before.
-            self.tick(self.interval * (done_idx as u32));
-        }
-        self.now = self.now.max(o.done);
+        self.advance_to(o.done);
         hist::record_duration(&mut self.send_lag_interval, o.send_lag());
         let sent_row = self.index_of(o.sent);
         let slot = self.slot(o.arm);
@@ -191,8 +194,19 @@ impl Recorder {
         slot.data.count_outcome(o, sent_row);
     }
 
+    /// Closes the intervals before the one holding `at`, so data stamped
+    /// `at` lands in its own second even if the caller's tick is late.
+    fn advance_to(&mut self, at: Duration) {
+        let idx = self.index_of(at);
+        if idx > self.cur && idx - self.cur <= MAX_SKIP_INTERVALS {
+            self.tick(self.start_of(idx));
+        }
+        self.now = self.now.max(at);
+    }
+
     /// Streams one event to `events.jsonl` and folds it into the counters.
     pub fn record_event(&mut self, e: EventRecord) {
+        self.advance_to(e.at);
         self.events_total += 1;
         if let Some(w) = self.events.as_mut() {
             let res = serde_json::to_writer(&mut *w, &e)
@@ -235,35 +249,37 @@ impl Recorder {
     }
 
     fn close_interval(&mut self, length: Duration, open_next: bool) {
-        let start = self.interval * (self.cur as u32);
-        let mut lines: Vec<(String, Histogram<u64>)> = Vec::new();
+        let start = self.start_of(self.cur);
+        // Disjoint field borrows: histograms are written straight from the
+        // interval sets, no copies.
+        let mut write_err = None;
+        let hlog = &mut self.hlog;
+        let mut write = |tag: &str, h: &Histogram<u64>| {
+            if let Some(w) = hlog.as_mut() {
+                if let Err(e) = w.write(tag, h, start, length) {
+                    *hlog = None;
+                    write_err.get_or_insert(e);
+                }
+            }
+        };
         for slot in &mut self.slots {
             slot.data.close_row(&slot.interval, open_next);
             slot.data.hist.add(&slot.interval);
-            if self.hlog.is_some() {
-                for m in Metric::ALL {
-                    let h = slot.interval.get(m);
-                    // Latency is always logged so every second is present;
-                    // stream-only metrics are skipped when empty.
-                    if m == Metric::Corrected || !h.is_empty() {
-                        let tag = format!("{}.{}", slot.data.arm.as_str(), m.tag_suffix());
-                        lines.push((tag, h.clone()));
-                    }
+            for m in Metric::ALL {
+                let h = slot.interval.get(m);
+                // Latency is always logged so every second is present;
+                // stream-only metrics are skipped when empty.
+                if m == Metric::Corrected || !h.is_empty() {
+                    write(&format!("{}.{}", slot.data.arm.as_str(), m.tag_suffix()), h);
                 }
             }
             slot.interval.reset();
         }
         let _ = self.send_lag.add(&self.send_lag_interval);
-        lines.push((SEND_LAG_TAG.to_string(), self.send_lag_interval.clone()));
+        write(SEND_LAG_TAG, &self.send_lag_interval);
         self.send_lag_interval.reset();
-        if let Some(w) = self.hlog.as_mut() {
-            for (tag, h) in &lines {
-                if let Err(e) = w.write(tag, h, start, length) {
-                    self.hlog = None;
-                    self.fail(e);
-                    break;
-                }
-            }
+        if let Some(e) = write_err {
+            self.fail(e);
         }
         if open_next {
             self.cur += 1;
@@ -274,7 +290,7 @@ impl Recorder {
     /// everything the report needs. Returns the first write error, if any.
     pub fn finish(mut self, end: Duration) -> Result<RunData, RecordError> {
         self.tick(end);
-        let start = self.interval * (self.cur as u32);
+        let start = self.start_of(self.cur);
         let has_data = self.slots.iter().any(|s| {
             !s.interval.corrected.is_empty() || s.data.rows.last().is_some_and(|r| r.sent > 0)
         });

@@ -98,7 +98,11 @@ pub(crate) fn render(s: &Summary, charts: &[ChartFile], png_skipped: Option<&str
     }
     h.push_str("<h2>Charts</h2>\n");
     if let Some(why) = png_skipped {
-        let _ = writeln!(h, "<p class=\"meta\">{}</p>", escape(why));
+        let _ = writeln!(
+            h,
+            "<p class=\"meta\">PNG charts skipped: {} (the SVG charts below are complete data, drawn without tick labels).</p>",
+            escape(why)
+        );
     }
     for c in charts {
         let svg = file_name(&c.svg);

@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-pub use charts::{default_font_paths, ChartFile};
+pub use charts::{default_font_paths, ensure_font, ChartFile};
 pub use hlog::{read_hlog, HlogReadError};
 pub use summary::{
     build_summary, ArmSummary, BreakerSummary, EndpointBreakerSummary, EventsSummary,
@@ -115,6 +115,8 @@ pub struct RunInfo {
     pub schedule_len: Option<u64>,
     /// Harness version (`env!("CARGO_PKG_VERSION")`).
     pub harness_version: String,
+    /// Events dropped before reaching the recorder (channel full).
+    pub lost_events: u64,
 }
 
 impl Default for RunInfo {
@@ -136,6 +138,7 @@ impl Default for RunInfo {
             max_in_flight_hits: 0,
             schedule_len: None,
             harness_version: env!("CARGO_PKG_VERSION").to_string(),
+            lost_events: 0,
         }
     }
 }
@@ -181,7 +184,8 @@ pub struct ReportFiles {
     pub index: PathBuf,
     /// Charts written.
     pub charts: Vec<ChartFile>,
-    /// Why PNGs were not written (no usable font), if so.
+    /// Why PNGs were not written (no usable font), if so; the reason only,
+    /// e.g. `no TTF font found (searched ...)`.
     pub png_skipped: Option<String>,
     /// Charts that failed to render (the rest of the report is complete).
     pub warnings: Vec<String>,

@@ -240,6 +240,8 @@ pub struct EventsSummary {
     pub total: u64,
     /// Server-side events (no arm) by kind.
     pub server: BTreeMap<String, u64>,
+    /// Events dropped before reaching the recorder (not in events.jsonl).
+    pub lost: u64,
 }
 
 /// Builds the summary from the recorder's data and the run facts.
@@ -313,6 +315,7 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
         events: EventsSummary {
             total: run.events_total,
             server: run.server_events.clone(),
+            lost: info.lost_events,
         },
     }
 }

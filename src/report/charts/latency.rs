@@ -7,7 +7,6 @@ use plotters::prelude::*;
 use super::style::{self, builder, draw_bands, err, log_range, mesh, Band, DrawResult};
 use super::Chart;
 use crate::record::RunData;
-use crate::report::table::ms;
 
 /// See the module doc.
 pub struct LatencyOverTime<'a> {
@@ -37,7 +36,7 @@ impl Chart for LatencyOverTime<'_> {
         let (lo, hi) = log_range(values);
         let x_range = 0.0..end;
         let mut chart = builder(root, &self.title(), text)
-            .build_cartesian_2d(x_range.clone(), (lo..hi).log_scale())
+            .build_cartesian_2d(x_range.clone(), style::log_axis(lo, hi))
             .map_err(err)?;
         mesh(
             &mut chart,
@@ -45,7 +44,7 @@ impl Chart for LatencyOverTime<'_> {
             "latency (ms, log scale)",
             text,
             &|v| format!("{v:.0}"),
-            &|v| ms(*v),
+            &|v| style::axis_ms(*v),
             12,
         )?;
         draw_bands(&mut chart, self.bands, &x_range, (lo, hi), text)?;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use font::default_font_paths;
+pub use font::{default_font_paths, ensure_font};
 
 use super::{tmp_path, write_atomic, ReportError, ReportOptions, RunInfo};
 use crate::outcome::Arm;
@@ -67,7 +67,7 @@ pub(crate) fn write_all(
     let text = font.is_ok();
     let mut out = Rendered {
         charts: Vec::new(),
-        png_skipped: font.err().map(|why| format!("PNG charts skipped: {why}")),
+        png_skipped: font.err(),
         warnings: Vec::new(),
     };
     let bands = bands(run, info);

@@ -7,7 +7,6 @@ use plotters::prelude::*;
 
 use super::style::{self, builder, err, log_range, mesh, DrawResult};
 use super::Chart;
-use crate::report::table::ms;
 
 /// One curve.
 pub struct Curve<'a> {
@@ -81,7 +80,7 @@ impl NinesPanel<'_> {
             .collect();
         let (lo, hi) = log_range(series.iter().flatten().map(|p| p.1));
         let mut chart = builder(area, &self.title, text)
-            .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())
+            .build_cartesian_2d(0.0..x_max, style::log_axis(lo, hi))
             .map_err(err)?;
         mesh(
             &mut chart,
@@ -89,7 +88,7 @@ impl NinesPanel<'_> {
             "latency (ms, log scale)",
             text,
             &|v| nines_label(*v),
-            &|v| ms(*v),
+            &|v| style::axis_ms(*v),
             x_max as usize + 1,
         )?;
         for (c, pts) in self.curves.iter().zip(series) {

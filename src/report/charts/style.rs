@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -81,7 +82,7 @@ pub fn builder<'a, 'b, DB: DrawingBackend>(
             .x_label_area_size(60)
             .y_label_area_size(95);
     } else {
-        b.x_label_area_size(0).y_label_area_size(0);
+        b.margin_top(40).x_label_area_size(0).y_label_area_size(0);
     }
     b
 }
@@ -226,6 +227,50 @@ pub fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
         return (0.1, 1000.0);
     }
     let lo = 10f64.powf((lo / 1.3).log10().floor());
-    let hi = (hi * 1.6).max(lo * 10.0);
+    // Generous headroom on a log axis keeps the legend clear of the lines.
+    let hi = (hi * 2.5).max(lo * 10.0);
     (lo, hi)
+}
+
+/// A log axis from `lo` to `hi` with 1-2-5 labelled ticks in every decade
+/// (plotters alone labels only powers of ten, too sparse for one decade).
+pub fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+    let mut bold = Vec::new();
+    let mut light = Vec::new();
+    let first = lo.log10().floor() as i32;
+    let last = hi.log10().ceil() as i32;
+    for d in first..=last {
+        let base = 10f64.powi(d);
+        for m in 1..=9 {
+            let v = m as f64 * base;
+            if v < lo * 0.999 || v > hi * 1.001 {
+                continue;
+            }
+            light.push(v);
+            if m == 1 || ((last - first) <= 3 && (m == 2 || m == 5)) {
+                bold.push(v);
+            }
+        }
+    }
+    (lo..hi)
+        .log_scale()
+        .with_key_points(bold)
+        .with_light_points(light)
+}
+
+/// Compact tick label for milliseconds: `0.5ms`, `20ms`, `1.5s`.
+pub fn axis_ms(x: f64) -> String {
+    if x >= 1000.0 {
+        format!("{}s", round_sig(x / 1000.0))
+    } else {
+        format!("{}ms", round_sig(x))
+    }
+}
+
+fn round_sig(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return 0.0;
+    }
+    let scale = 10f64.powi(2 - x.log10().floor() as i32);
+    (x * scale).round() / scale
 }
