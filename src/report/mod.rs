@@ -144,6 +144,18 @@ impl Default for RunInfo {
 }
 
 impl RunInfo {
+    /// Time during which load was offered: the duration asked, or the
+    /// elapsed time when shorter (interrupted run). The drain of requests
+    /// still in flight after the schedule ends is not counted, so rates
+    /// compare with the asked rate.
+    pub fn load_window(&self) -> Duration {
+        if self.duration.is_zero() {
+            self.elapsed
+        } else {
+            self.duration.min(self.elapsed)
+        }
+    }
+
     /// `started_at` as RFC 3339 UTC with seconds (`2026-11-26T09:41:35Z`).
     pub fn started_at_rfc3339(&self) -> String {
         humantime::format_rfc3339_seconds(self.started_at).to_string()

@@ -65,7 +65,8 @@ pub struct LoadSummary {
     pub model: String,
     /// Asked arrival rate (open model).
     pub asked_rps: Option<f64>,
-    /// Requests of the first arm per elapsed second.
+    /// Requests of the first arm per second of the load window (the
+    /// duration asked, or the elapsed time when the run ended earlier).
     pub achieved_rps: f64,
     /// Virtual users (closed model).
     pub users: Option<u64>,
@@ -182,7 +183,7 @@ pub struct ArmSummary {
     pub requests: u64,
     /// (ok + fallback) / requests, 0..1.
     pub success_rate: f64,
-    /// Successful requests per elapsed second.
+    /// Successful requests per second of the load window.
     pub goodput_rps: f64,
     /// Requests per outcome class (every class present).
     pub outcomes: BTreeMap<String, u64>,
@@ -247,6 +248,7 @@ pub struct EventsSummary {
 /// Builds the summary from the recorder's data and the run facts.
 pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
     let elapsed_s = info.elapsed.as_secs_f64();
+    let window_s = info.load_window().as_secs_f64();
     let lag = Percentiles::from_hist(&run.send_lag);
     let mut problems = Vec::new();
     if lag.p99_ms > LAG_P99_LIMIT_MS {
@@ -277,7 +279,7 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
         load: LoadSummary {
             model: info.load_model.clone(),
             asked_rps: info.asked_rps,
-            achieved_rps: per_second(first_requests, elapsed_s),
+            achieved_rps: per_second(first_requests, window_s),
             users: info.users,
             stream: info.stream,
             requests: first_requests,
@@ -298,7 +300,7 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
                 } else {
                     &[]
                 };
-                (a.arm.as_str().to_string(), arm_summary(a, elapsed_s, known))
+                (a.arm.as_str().to_string(), arm_summary(a, window_s, known))
             })
             .collect(),
         phases: info
@@ -336,7 +338,7 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
-fn arm_summary(a: &ArmData, elapsed_s: f64, known_endpoints: &[String]) -> ArmSummary {
+fn arm_summary(a: &ArmData, window_s: f64, known_endpoints: &[String]) -> ArmSummary {
     let successes = a.successes();
     // Endpoints whose breaker never moved are listed too (closed, 0 opens),
     // so every endpoint of the resilient client appears.
@@ -368,7 +370,7 @@ fn arm_summary(a: &ArmData, elapsed_s: f64, known_endpoints: &[String]) -> ArmSu
     ArmSummary {
         requests: a.requests,
         success_rate: ratio(successes, a.requests),
-        goodput_rps: per_second(successes, elapsed_s),
+        goodput_rps: per_second(successes, window_s),
         outcomes: OutcomeClass::ALL
             .iter()
             .map(|c| (c.as_str().to_string(), a.count(*c)))

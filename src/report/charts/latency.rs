@@ -41,7 +41,7 @@ impl Chart for LatencyOverTime<'_> {
         mesh(
             &mut chart,
             "time since start (s)",
-            "latency (ms, log scale)",
+            "latency (log scale)",
             text,
             &|v| format!("{v:.0}"),
             &|v| style::axis_ms(*v),

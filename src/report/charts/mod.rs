@@ -164,6 +164,16 @@ fn bands(run: &RunData, info: &RunInfo) -> Vec<Band> {
             kind: BandKind::Phase,
         })
         .collect();
+    // Requests still in flight when the schedule ended drain after it; a
+    // marker keeps that tail from being read as part of the load.
+    let window = info.load_window();
+    if info.elapsed > window + std::time::Duration::from_millis(500) {
+        v.push(Band {
+            span: window.as_secs_f64()..window.as_secs_f64(),
+            label: "schedule ends".into(),
+            kind: BandKind::Marker,
+        });
+    }
     for a in run.arms.iter().filter(|a| a.arm == Arm::Resilient) {
         for b in &a.breakers {
             let name = match info.endpoints.iter().position(|e| e == &b.endpoint) {

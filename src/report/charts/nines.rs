@@ -85,7 +85,7 @@ impl NinesPanel<'_> {
         mesh(
             &mut chart,
             "percentile",
-            "latency (ms, log scale)",
+            "latency (log scale)",
             text,
             &|v| nines_label(*v),
             &|v| style::axis_ms(*v),

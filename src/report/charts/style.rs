@@ -138,6 +138,8 @@ pub enum BandKind {
     Phase,
     /// An endpoint's breaker was not closed.
     BreakerOpen,
+    /// A vertical marker at `span.start` (the end of the load schedule).
+    Marker,
 }
 
 /// Draws the bands over the full y range; labels only on bands wide enough.
@@ -158,12 +160,37 @@ where
     for band in bands {
         let x0 = band.span.start.max(x_range.start);
         let x1 = band.span.end.min(x_range.end);
+        if band.kind == BandKind::Marker {
+            if x0 <= x_range.start || x0 >= x_range.end {
+                continue;
+            }
+            let grey = RGBColor(90, 90, 90);
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x0, y_lo), (x0, y_hi)],
+                    grey.stroke_width(2),
+                )))
+                .map_err(err)?;
+            if text {
+                let plot = chart.plotting_area();
+                let (px, top) = plot.map_coordinate(&(x0, y_hi));
+                let (bx, by) = plot.get_base_pixel();
+                plot.strip_coord_spec()
+                    .draw(&Text::new(
+                        band.label.clone(),
+                        (px + 6 - bx, top + 50 - by),
+                        font(LABEL_PX).color(&grey),
+                    ))
+                    .map_err(err)?;
+            }
+            continue;
+        }
         if x1 <= x0 {
             continue;
         }
         let (fill, text_color) = match band.kind {
             BandKind::Phase => (RGBColor(255, 196, 0).mix(0.16), RGBColor(150, 105, 0)),
-            BandKind::BreakerOpen => (RGBColor(220, 30, 30).mix(0.10), RGBColor(180, 20, 20)),
+            _ => (RGBColor(220, 30, 30).mix(0.10), RGBColor(180, 20, 20)),
         };
         chart
             .draw_series(std::iter::once(Rectangle::new(
@@ -182,7 +209,7 @@ where
                 phase_row += 1;
                 (px + 6, top + 6 + 22 * ((phase_row - 1) % 2) as i32)
             }
-            BandKind::BreakerOpen => {
+            _ => {
                 breaker_row += 1;
                 (px + 6, bottom - 26 - 22 * ((breaker_row - 1) % 3) as i32)
             }

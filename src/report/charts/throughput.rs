@@ -51,12 +51,17 @@ impl Throughput<'_> {
         text: bool,
     ) -> DrawResult {
         let step = self.run.interval.as_secs_f64();
-        let per_s = 1.0 / step;
         let end = self.run.end.as_secs_f64().max(1.0);
+        // Counts per second of each row; the last row may cover only part of
+        // an interval (the run ended mid-second), so it is scaled by its length.
+        let per_s: Vec<f64> = (0..a.rows.len())
+            .map(|i| 1.0 / (end - i as f64 * step).clamp(0.1 * step, step))
+            .collect();
         let peak = a
             .rows
             .iter()
-            .map(|r| r.completed().max(r.sent) as f64 * per_s)
+            .zip(&per_s)
+            .map(|(r, k)| r.completed().max(r.sent) as f64 * k)
             .fold(0.0, f64::max);
         // Headroom above the peak keeps the legend clear of the bars.
         let y_hi = nice_max(peak * 1.4);
@@ -89,13 +94,13 @@ impl Throughput<'_> {
                 .filter(|(_, r)| r.outcomes[ci] > 0)
                 .map(|(i, r)| {
                     let y0 = base[i];
-                    let y1 = y0 + r.outcomes[ci] as f64 * per_s;
+                    let y1 = y0 + r.outcomes[ci] as f64 * per_s[i];
                     let x0 = i as f64 * step;
                     Rectangle::new([(x0, y0), ((x0 + step).min(end), y1)], color.filled())
                 })
                 .collect();
             for (i, r) in a.rows.iter().enumerate() {
-                base[i] += r.outcomes[ci] as f64 * per_s;
+                base[i] += r.outcomes[ci] as f64 * per_s[i];
             }
             let s = chart.draw_series(rects).map_err(err)?;
             if text {
@@ -108,7 +113,7 @@ impl Throughput<'_> {
             .rows
             .iter()
             .enumerate()
-            .map(|(i, r)| (((i as f64 + 0.5) * step).min(end), r.sent as f64 * per_s))
+            .map(|(i, r)| (((i as f64 + 0.5) * step).min(end), r.sent as f64 * per_s[i]))
             .collect();
         let s = chart
             .draw_series(LineSeries::new(sent, BLACK.stroke_width(2)))
