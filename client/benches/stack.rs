@@ -87,13 +87,13 @@ async fn stack_call(f: &Fixture) {
     assert!(!r.choices.is_empty());
 }
 
-async fn throughput(f: &Fixture, stack: bool, total: usize) -> f64 {
+async fn throughput(f: &Fixture, stack: bool, total: usize, concurrency: usize) -> f64 {
     let t0 = Instant::now();
-    for _ in 0..total / CONCURRENCY {
+    for _ in 0..total / concurrency {
         if stack {
-            join_all((0..CONCURRENCY).map(|_| stack_call(f))).await;
+            join_all((0..concurrency).map(|_| stack_call(f))).await;
         } else {
-            join_all((0..CONCURRENCY).map(|_| bare_call(f))).await;
+            join_all((0..concurrency).map(|_| bare_call(f))).await;
         }
     }
     total as f64 / t0.elapsed().as_secs_f64()
@@ -132,20 +132,22 @@ fn main() {
 
     // Paired, interleaved rounds so drift and neighbours' load hit both arms
     // alike; the median of per-round ratios resists outlier rounds.
-    let mut ratios = Vec::new();
-    let (mut bare_sum, mut stack_sum) = (0.0, 0.0);
-    for _ in 0..ROUNDS {
-        let bare = rt.block_on(throughput(&f, false, 1600));
-        let stack = rt.block_on(throughput(&f, true, 1600));
-        bare_sum += bare;
-        stack_sum += stack;
-        ratios.push(stack / bare);
+    for concurrency in [1, CONCURRENCY] {
+        let mut ratios = Vec::new();
+        let (mut bare_sum, mut stack_sum) = (0.0, 0.0);
+        for _ in 0..ROUNDS {
+            let bare = rt.block_on(throughput(&f, false, 1600, concurrency));
+            let stack = rt.block_on(throughput(&f, true, 1600, concurrency));
+            bare_sum += bare;
+            stack_sum += stack;
+            ratios.push(stack / bare);
+        }
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "throughput ({concurrency} concurrent, loopback, {ROUNDS} paired rounds): bare {:.0} req/s, full stack {:.0} req/s, median stack/bare = {:.3}",
+            bare_sum / ROUNDS as f64,
+            stack_sum / ROUNDS as f64,
+            ratios[ROUNDS / 2]
+        );
     }
-    ratios.sort_by(f64::total_cmp);
-    println!(
-        "throughput ({CONCURRENCY} concurrent, loopback, {ROUNDS} paired rounds): bare {:.0} req/s, full stack {:.0} req/s, median stack/bare = {:.3}",
-        bare_sum / ROUNDS as f64,
-        stack_sum / ROUNDS as f64,
-        ratios[ROUNDS / 2]
-    );
 }

@@ -1,4 +1,4 @@
-//! Streamed answers. [`ChunkReader`] turns an SSE body into typed chunks under
+//! Streamed answers. `ChunkReader` turns an SSE body into typed chunks under
 //! the first-token, idle and total timers; only `data:` events move the idle
 //! timer, so `: keep-alive` comments and blank lines cannot keep a dead
 //! stream alive. [`ChatStream`] is what callers get: a `Stream` of chunks
