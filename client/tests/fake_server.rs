@@ -306,3 +306,22 @@ async fn http2_prior_knowledge_works_against_the_fake_server() {
     assert!(items.iter().all(Result::is_ok));
     srv.shutdown().await;
 }
+
+#[tokio::test]
+async fn dropping_a_stream_mid_way_frees_its_slot() {
+    let srv =
+        server("generation: { ttft: 0ms, tokens_per_second: 20, output_tokens: 100 }\n").await;
+    let c = client("bulkhead: { max_concurrent: 1, max_queue: 0 }", &srv);
+    let mut s = c.chat_stream(req()).await.expect("starts");
+    assert!(s.next().await.is_some());
+    let e = c
+        .chat(req())
+        .await
+        .expect_err("the stream holds the only slot");
+    assert!(matches!(e.kind, Error::Shed));
+    drop(s);
+    let s = c.chat_stream(req()).await.expect("slot freed by the drop");
+    drop(s);
+    assert!(c.metrics_text().contains("outcome=\"cancelled\""));
+    srv.shutdown().await;
+}

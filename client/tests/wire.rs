@@ -66,6 +66,7 @@ async fn retries_carry_auth_and_one_trace_id_with_new_span_ids() {
         .mount(&server)
         .await;
     let c = client(config(""), &[&server]);
+    assert!(!format!("{c:?}").contains(KEY), "Debug redacts the key");
     let resp = c.chat(req()).await.expect("third attempt succeeds");
     assert_eq!(resp.content(), Some("hello"));
     assert_eq!(resp.meta.attempts, 3);
