@@ -530,3 +530,64 @@ fn late_ticks_and_live_stats() {
     );
     assert_eq!(res.breakers[0].time_open, ms(900));
 }
+
+#[test]
+fn absurd_timestamps_do_not_panic_or_grow_memory() {
+    let dir = temp_dir("absurd");
+    let mut rec = Recorder::new(RecorderConfig {
+        arms: vec![Arm::Resilient],
+        events_path: dir.join("ev"),
+        hlog_path: dir.join("hl"),
+        interval: Duration::from_secs(1),
+    })
+    .unwrap();
+    // done before sent before intended, a far-future done, and no statuses.
+    for (intended, sent, done) in [
+        (
+            Duration::from_secs(5),
+            Duration::from_secs(3),
+            Duration::from_secs(1),
+        ),
+        (Duration::ZERO, Duration::ZERO, Duration::MAX),
+        (Duration::MAX, Duration::MAX, Duration::MAX),
+    ] {
+        rec.record(&Outcome {
+            arm: Arm::Raw,
+            intended,
+            sent,
+            done,
+            ttft: Some(Duration::MAX),
+            itl: vec![Duration::MAX, Duration::ZERO],
+            tokens: u32::MAX,
+            class: OutcomeClass::Other,
+            statuses: Vec::new(),
+            attempts: u32::MAX,
+            queue_wait: Duration::MAX,
+        });
+    }
+    rec.record_event(EventRecord {
+        at: Duration::MAX,
+        arm: Some(Arm::Resilient),
+        kind: "breaker",
+        endpoint: Some("n0".into()),
+        state: Some("not-a-state"),
+        detail: serde_json::Value::Null,
+    });
+    rec.tick(Duration::from_secs(2));
+    let data = rec.finish(Duration::from_secs(2)).unwrap();
+    assert!(
+        data.row_count() <= 3,
+        "rows stay bounded: {}",
+        data.row_count()
+    );
+    let raw = data.arm(Arm::Raw).unwrap();
+    assert_eq!(raw.requests, 3);
+    assert_eq!(raw.hist.corrected.len(), 3);
+    let info = RunInfo {
+        elapsed: Duration::from_secs(2),
+        duration: Duration::from_secs(2),
+        ..RunInfo::default()
+    };
+    let files = write_report(&dir.join("r"), &data, &info).unwrap();
+    assert_eq!(files.summary_data.arms["raw"].requests, 3);
+}

@@ -198,7 +198,11 @@ impl Recorder {
     /// `at` lands in its own second even if the caller's tick is late.
     fn advance_to(&mut self, at: Duration) {
         let idx = self.index_of(at);
-        if idx > self.cur && idx - self.cur <= MAX_SKIP_INTERVALS {
+        if idx.saturating_sub(self.cur) > MAX_SKIP_INTERVALS {
+            // A bogus timestamp far ahead: keep the data, not the time jump.
+            return;
+        }
+        if idx > self.cur {
             self.tick(self.start_of(idx));
         }
         self.now = self.now.max(at);

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::charts::ChartFile;
 use super::summary::{ArmSummary, Percentiles, Summary};
 use super::table::{ms, order_arms};
+use crate::outcome::OutcomeClass;
 
 /// Escapes text for HTML/XML.
 pub(crate) fn escape(s: &str) -> String {
@@ -42,7 +43,7 @@ pub(crate) fn render(s: &Summary, charts: &[ChartFile], png_skipped: Option<&str
     let _ = writeln!(h, "<h1>{}</h1>", escape(&s.scenario.name));
     let _ = writeln!(
         h,
-        "<p class=\"meta\">{} · seed {} · started {} · {:.1}s of {:.1}s · {} load{} · harness {}</p>",
+        "<p class=\"meta\">{} · seed {} · started {} · elapsed {:.1}s (schedule {:.1}s) · {} load{} · harness {}</p>",
         escape(&s.scenario.file),
         s.scenario.seed,
         escape(&s.started_at),
@@ -225,15 +226,14 @@ fn key_numbers(h: &mut String, arms: &[(&String, &ArmSummary)]) {
 fn outcomes(h: &mut String, arms: &[(&String, &ArmSummary)]) {
     h.push_str("<h2>Outcomes</h2>\n");
     header(h, "class", arms);
-    if let Some((_, first)) = arms.first() {
-        for class in first.outcomes.keys() {
-            row(
-                h,
-                class,
-                arms.iter()
-                    .map(|(_, a)| a.outcomes.get(class).copied().unwrap_or(0).to_string()),
-            );
-        }
+    // Report order (successes first), not alphabetical.
+    for class in OutcomeClass::ALL.map(OutcomeClass::as_str) {
+        row(
+            h,
+            class,
+            arms.iter()
+                .map(|(_, a)| a.outcomes.get(class).copied().unwrap_or(0).to_string()),
+        );
     }
     h.push_str("</table>\n<h2>Status of every attempt</h2>\n");
     header(h, "status", arms);

@@ -139,7 +139,9 @@ pub(crate) fn order_arms<V>(arms: &std::collections::BTreeMap<String, V>) -> Vec
 
 /// Milliseconds with a unit and sensible precision.
 pub(crate) fn ms(x: f64) -> String {
-    if x >= 10_000.0 {
+    if x == 0.0 {
+        "0ms".to_string()
+    } else if x >= 10_000.0 {
         format!("{:.1}s", x / 1000.0)
     } else if x >= 100.0 {
         format!("{x:.0}ms")
