@@ -5,6 +5,7 @@
 mod charts;
 mod hlog;
 mod html;
+mod percentiles;
 mod summary;
 mod table;
 mod timeseries;
