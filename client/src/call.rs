@@ -325,7 +325,7 @@ impl Call {
         let t = &inner.cfg.timeouts;
         let resp = transport::send(out, t, start, self.deadline).await?;
         if !stream {
-            return transport::read_json(resp, t, start, self.deadline)
+            return transport::read_json(resp, t, self.deadline)
                 .await
                 .map(Attempted::Unary);
         }

@@ -155,15 +155,18 @@ pub struct TimeoutsConfig {
         deserialize_with = "positive"
     )]
     pub first_byte: Duration,
-    /// Attempt start until the first content token (streams) or the first
-    /// non-whitespace body byte (non-streamed). Default `15s`.
+    /// Streams: attempt start until the first content token; keep-alive
+    /// comments do not count. (A non-streamed answer has no tokens: it is
+    /// bounded by `idle` and `total`.) Default `15s`.
     #[serde(
         serialize_with = "humantime_serde::serialize",
         deserialize_with = "positive"
     )]
     pub first_token: Duration,
-    /// Longest gap between two data events; keep-alive comments and blank
-    /// lines do not reset it. Default `10s`.
+    /// Streams: longest gap between two `data:` events; keep-alive comments
+    /// and blank lines do not reset it. Non-streamed: longest gap between
+    /// any two body bytes (DeepSeek's keep-alive blank lines count as life,
+    /// since the JSON only comes at the end). Default `10s`.
     #[serde(
         serialize_with = "humantime_serde::serialize",
         deserialize_with = "positive"

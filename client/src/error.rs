@@ -18,10 +18,10 @@ pub enum TimeoutPhase {
     Connect,
     /// Request sent, waiting for response headers.
     FirstByte,
-    /// Headers received, waiting for the first content token (or, for a
-    /// non-streamed call, the first non-whitespace byte of the body).
+    /// Streams: waiting for the first content token.
     FirstToken,
-    /// Gap between two data events (keep-alive comments do not count).
+    /// Streams: gap between two `data:` events (keep-alive comments do not
+    /// count). Non-streamed: gap between any two body bytes.
     Idle,
     /// The call's total deadline (all attempts and backoff sleeps).
     Total,

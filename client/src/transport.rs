@@ -216,13 +216,14 @@ pub(crate) fn status_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Att
     }
 }
 
-/// Reads a non-streamed 2xx body. DeepSeek sends blank lines while a request
-/// is queued; they do not count as the first byte of the answer, so the
-/// first-token timeout still applies to them.
+/// Reads a non-streamed 2xx body. Its JSON only exists once generation is
+/// complete, so there is no first token to time: the body is bounded by the
+/// total deadline, and by `idle` between any two received byte runs. Unlike
+/// streams, DeepSeek's keep-alive blank lines do reset that idle timer here:
+/// they are the only sign of life a long non-streamed generation gives.
 pub(crate) async fn read_json(
     mut resp: reqwest::Response,
     t: &TimeoutsConfig,
-    start: Instant,
     deadline: Instant,
 ) -> Result<ChatResponse, AttemptFailure> {
     let status = resp.status().as_u16();
@@ -231,9 +232,10 @@ pub(crate) async fn read_json(
         status,
         should_retry: None,
     };
-    let mut buf: Vec<u8> = Vec::new();
+    let mut buf: Vec<u8> =
+        Vec::with_capacity(resp.content_length().unwrap_or(0).min(1 << 20) as usize);
     let mut started = false;
-    let (mut at, mut phase) = bound(start + t.first_token, TimeoutPhase::FirstToken, deadline);
+    let (mut at, mut phase) = bound(Instant::now() + t.idle, TimeoutPhase::Idle, deadline);
     loop {
         let chunk = match timeout_at(at, resp.chunk()).await {
             Err(_) => return Err(fail(Error::Timeout { phase })),
@@ -250,9 +252,7 @@ pub(crate) async fn read_json(
             }));
         }
         buf.extend_from_slice(&chunk);
-        if started {
-            (at, phase) = bound(Instant::now() + t.idle, TimeoutPhase::Idle, deadline);
-        }
+        (at, phase) = bound(Instant::now() + t.idle, TimeoutPhase::Idle, deadline);
     }
     if !started {
         let eof = std::io::Error::new(

@@ -193,6 +193,46 @@ async fn keep_alive_comments_do_not_reset_the_idle_timeout() {
     assert!(s.next().await.is_none(), "the stream ends after its error");
 }
 
+/// A raw HTTP server: 200 headers of a JSON answer, then silence.
+async fn silent_body_server() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = sock.read(&mut buf).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n3\r\n\n\n\n\r\n";
+                let _ = sock.write_all(head.as_bytes()).await;
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_silent_non_streamed_body_hits_the_idle_timeout() {
+    let url = silent_body_server().await;
+    let c = client(
+        "timeouts: { idle: 300ms }\nretry: { max_attempts: 2, backoff: { base: 1ms, max: 2ms } }",
+        vec![url],
+    );
+    let t0 = Instant::now();
+    let e = c.chat(req()).await.unwrap_err();
+    assert!(
+        matches!(
+            e.kind,
+            Error::Timeout {
+                phase: TimeoutPhase::Idle
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.meta.statuses, vec![200, 200], "idle timeouts are retried");
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+}
+
 #[tokio::test]
 async fn metrics_are_served_over_http() {
     let s = slow_server(Duration::ZERO).await;

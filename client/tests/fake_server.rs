@@ -180,24 +180,54 @@ async fn keep_alives_during_a_queue_wait_do_not_hold_off_the_first_token_timeout
         "timeouts: { first_token: 800ms }\nretry: { max_attempts: 1 }",
         &srv,
     );
-    for stream in [true, false] {
-        let t0 = Instant::now();
-        let e = if stream {
-            c.chat_stream(req()).await.map(|_| ()).unwrap_err()
-        } else {
-            c.chat(req()).await.map(|_| ()).unwrap_err()
-        };
-        assert!(
-            matches!(
-                e.kind,
-                Error::Timeout {
-                    phase: TimeoutPhase::FirstToken
-                }
-            ),
-            "stream={stream}: {e}"
-        );
-        assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
-    }
+    let t0 = Instant::now();
+    let e = c.chat_stream(req()).await.map(|_| ()).unwrap_err();
+    assert!(
+        matches!(
+            e.kind,
+            Error::Timeout {
+                phase: TimeoutPhase::FirstToken
+            }
+        ),
+        "{e}"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_non_streamed_call_waits_out_keep_alive_blank_lines() {
+    let srv = server(&format!(
+        "{FAST}faults:\n  - queue_wait: {{ wait: 1500ms, keep_alive_every: 100ms }}\n"
+    ))
+    .await;
+    // idle < wait: only the blank lines keep the call alive.
+    let c = client(
+        "timeouts: { idle: 500ms, first_token: 500ms }\nretry: { max_attempts: 1 }",
+        &srv,
+    );
+    let t0 = Instant::now();
+    let resp = c.chat(req()).await.expect("answer after the queue wait");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(1400),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert!(!resp.content().unwrap_or("").is_empty());
+    let c = client(
+        "timeouts: { total: 800ms }\nretry: { max_attempts: 1 }",
+        &srv,
+    );
+    let e = c.chat(req()).await.unwrap_err();
+    assert!(
+        matches!(
+            e.kind,
+            Error::Timeout {
+                phase: TimeoutPhase::Total
+            }
+        ),
+        "{e}"
+    );
     srv.shutdown().await;
 }
 
