@@ -489,3 +489,47 @@ async fn missing_key_is_a_clear_build_error() {
         .unwrap_err();
     assert!(e.to_string().contains("RC_TEST_DEFINITELY_UNSET"), "{e}");
 }
+
+#[tokio::test]
+async fn refused_connections_are_typed_and_fail_over() {
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let cfg = config("");
+    let c = Client::builder(cfg.clone())
+        .endpoints(vec![dead.clone()])
+        .api_key(KEY)
+        .build()
+        .unwrap();
+    let e = c.chat(req()).await.expect_err("nobody listens");
+    assert!(
+        matches!(
+            e.kind,
+            Error::Connection {
+                kind: resilient_client::ConnectionKind::Refused,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        (e.class(), e.meta.statuses.clone()),
+        ("connection", vec![0, 0, 0])
+    );
+
+    let live = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body()))
+        .mount(&live)
+        .await;
+    let c = Client::builder(cfg)
+        .endpoints(vec![dead, live.uri()])
+        .api_key(KEY)
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let resp = c.chat(req()).await.expect("the live endpoint answers");
+        assert_eq!(*resp.meta.endpoints.last().unwrap(), 1);
+    }
+}
