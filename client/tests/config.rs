@@ -122,3 +122,18 @@ fn validate_reports_full_field_paths() {
         "client.balancer.ejection.consecutive_failures"
     );
 }
+
+#[test]
+fn client_futures_and_streams_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<resilient_client::Client>();
+    send_sync::<resilient_client::CallError>();
+    fn _spawnable(c: resilient_client::Client, r: resilient_client::ChatRequest) {
+        send(&c.chat(r.clone()));
+        send(&c.chat_stream(r));
+    }
+    fn _stream_is_send(s: resilient_client::ChatStream) {
+        send(&s);
+    }
+}
