@@ -126,14 +126,14 @@ fn validate_reports_full_field_paths() {
 #[test]
 fn client_futures_and_streams_can_cross_threads() {
     fn send_sync<T: Send + Sync>() {}
-    fn send<T: Send>(_: &T) {}
+    fn _send<T: Send>(_: &T) {}
     send_sync::<resilient_client::Client>();
     send_sync::<resilient_client::CallError>();
     fn _spawnable(c: resilient_client::Client, r: resilient_client::ChatRequest) {
-        send(&c.chat(r.clone()));
-        send(&c.chat_stream(r));
+        _send(&c.chat(r.clone()));
+        _send(&c.chat_stream(r));
     }
     fn _stream_is_send(s: resilient_client::ChatStream) {
-        send(&s);
+        _send(&s);
     }
 }
