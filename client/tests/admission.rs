@@ -304,3 +304,26 @@ async fn a_cancelled_half_open_probe_is_released() {
         vec![resilient_client::BreakerState::Closed]
     );
 }
+
+#[tokio::test]
+async fn metrics_listen_in_the_config_starts_the_endpoint_at_build() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = client(
+        &format!("metrics: {{ listen: \"127.0.0.1:{port}\" }}"),
+        vec!["http://127.0.0.1:9".into()],
+    );
+    let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("metrics endpoint listens");
+    sock.write_all(b"GET /metrics HTTP/1.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    sock.read_to_string(&mut out).await.unwrap();
+    assert!(out.contains("deepseek_client_in_flight 0"), "{out}");
+    drop(c);
+}
