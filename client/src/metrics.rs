@@ -183,6 +183,8 @@ pub(crate) async fn serve(
     let text = std::sync::Arc::new(text);
     loop {
         let Ok((mut sock, _)) = listener.accept().await else {
+            // E.g. out of file descriptors: back off instead of spinning.
+            tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
         let Some(body) = text() else { return };
