@@ -67,6 +67,30 @@ fn bench_record(c: &mut Criterion) {
             })
         });
     }
+    // Closing one second: percentiles of the row, merge into the run
+    // histograms and 11 deflate-compressed hlog lines (2 arms, streaming).
+    let mut rec = Recorder::new(RecorderConfig {
+        arms: vec![Arm::Resilient, Arm::Raw],
+        events_path: dir.join("tick.events.jsonl"),
+        hlog_path: dir.join("tick.hlog"),
+        interval: Duration::from_secs(1),
+    })
+    .expect("recorder");
+    let mut second = 0u64;
+    g.bench_function("close_one_second_2_arms", |b| {
+        b.iter(|| {
+            for arm in [Arm::Resilient, Arm::Raw] {
+                let mut o = outcome(second, true);
+                o.arm = arm;
+                o.intended = Duration::from_secs(second);
+                o.sent = o.intended;
+                o.done = o.intended + Duration::from_millis(20);
+                rec.record(&o);
+            }
+            second += 1;
+            rec.tick(Duration::from_secs(second));
+        })
+    });
     let mut h = latency_histogram();
     let mut v = 1u64;
     g.bench_function("hdr_record_alone", |b| {
