@@ -244,7 +244,7 @@ impl Client {
     /// carry the call record ([`CallError::meta`]).
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse, CallError> {
         let mut call = Call::new(self.inner.clone());
-        let span = tracing::info_span!("deepseek.chat", trace_id = %call.meta.trace_id, model = %req.model, stream = false);
+        let span = tracing::debug_span!("deepseek.chat", trace_id = %call.meta.trace_id, model = %req.model, stream = false);
         let result = call.run(req, false).instrument(span).await;
         let elapsed = call.started.elapsed();
         match result {
@@ -282,7 +282,7 @@ impl Client {
     /// then yields the chunks, including the ones already read.
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream, CallError> {
         let mut call = Call::new(self.inner.clone());
-        let span = tracing::info_span!("deepseek.chat", trace_id = %call.meta.trace_id, model = %req.model, stream = true);
+        let span = tracing::debug_span!("deepseek.chat", trace_id = %call.meta.trace_id, model = %req.model, stream = true);
         let result = call.run(req, true).instrument(span).await;
         let elapsed = call.started.elapsed();
         match result {
