@@ -30,6 +30,9 @@ pub(crate) struct ChunkReader {
     deadline: Instant,
     got_token: bool,
     finished: bool,
+    /// The body ended and the parser got its final terminator.
+    eof: bool,
+    partial_at_eof: bool,
 }
 
 impl ChunkReader {
@@ -50,6 +53,8 @@ impl ChunkReader {
             deadline,
             got_token: false,
             finished: false,
+            eof: false,
+            partial_at_eof: false,
         }
     }
 
@@ -105,6 +110,16 @@ impl ChunkReader {
                     }
                     return Some(Ok(chunk));
                 }
+                Ok(None) if self.eof => {
+                    let reason = if self.partial_at_eof {
+                        "stream ended in the middle of an event"
+                    } else {
+                        "stream ended without data: [DONE]"
+                    };
+                    return Some(Err(Error::StreamBroken {
+                        reason: reason.to_owned(),
+                    }));
+                }
                 Ok(None) => {}
             }
             tokio::select! {
@@ -113,12 +128,11 @@ impl ChunkReader {
                     Some(Ok(b)) => self.parser.push(&b),
                     Some(Err(e)) => return Some(Err(body_error(e))),
                     None => {
-                        let reason = if self.parser.has_partial() {
-                            "stream ended in the middle of an event"
-                        } else {
-                            "stream ended without data: [DONE]"
-                        };
-                        return Some(Err(Error::StreamBroken { reason: reason.to_owned() }));
+                        // An unterminated last event (`data: [DONE]` then EOF)
+                        // still counts, as EventSource implementations do.
+                        self.eof = true;
+                        self.partial_at_eof = self.parser.has_partial();
+                        self.parser.push(b"\n\n");
                     }
                 },
                 () = self.timer.as_mut() => return Some(Err(Error::Timeout { phase: self.phase })),

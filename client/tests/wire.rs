@@ -533,3 +533,20 @@ async fn refused_connections_are_typed_and_fail_over() {
         assert_eq!(*resp.meta.endpoints.last().unwrap(), 1);
     }
 }
+
+#[tokio::test]
+async fn an_unterminated_done_at_eof_still_ends_the_stream_cleanly() {
+    let server = MockServer::start().await;
+    let mut body = sse(&["x"], true);
+    body.truncate(body.len() - 2); // "data: [DONE]" with no blank line after it
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "text/event-stream"))
+        .mount(&server)
+        .await;
+    let s = client(config(""), &[&server])
+        .chat_stream(req())
+        .await
+        .unwrap();
+    let items: Vec<_> = s.collect().await;
+    assert!(items.iter().all(Result::is_ok), "{items:?}");
+}
