@@ -155,7 +155,15 @@ impl ClientBuilder {
             Some(k) => ApiKey::new(k)?,
             None => ApiKey::from_env(&cfg.api_key_env)?,
         };
-        let http = build_http(&cfg.pool, &cfg.timeouts)?;
+        let loopback_only = endpoints.iter().all(|e| {
+            let host = e.url.host_str().unwrap_or("");
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+        let http = build_http(&cfg.pool, &cfg.timeouts, loopback_only)?;
         let cerr = |e: &dyn std::fmt::Display| {
             BuildError::Config(crate::config::ConfigError {
                 field: "client".into(),

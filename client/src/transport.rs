@@ -61,10 +61,13 @@ impl AttemptFailure {
     }
 }
 
-/// Builds the pooled HTTP client.
+/// Builds the pooled HTTP client. `loopback_only` (every endpoint is on
+/// this machine) turns off `HTTP_PROXY`-style proxies, which would otherwise
+/// route a local fake server through a corporate proxy.
 pub(crate) fn build_http(
     pool: &PoolConfig,
     t: &TimeoutsConfig,
+    loopback_only: bool,
 ) -> Result<reqwest::Client, BuildError> {
     let mut b = reqwest::Client::builder()
         .connect_timeout(t.connect)
@@ -78,6 +81,9 @@ pub(crate) fn build_http(
     } else {
         b.http1_only()
     };
+    if loopback_only {
+        b = b.no_proxy();
+    }
     b.build().map_err(BuildError::Http)
 }
 
