@@ -171,6 +171,14 @@ fn parse_error(origin: &str, e: serde_yaml::Error, field: String) -> ScenarioErr
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
+    // serde_yaml puts its own (shorter) path in front; ours is in `field`.
+    if !field.is_empty() {
+        if let Some((head, rest)) = message.split_once(": ") {
+            if !head.is_empty() && !head.contains(' ') {
+                message = rest.to_string();
+            }
+        }
+    }
     ScenarioError::Parse {
         origin: origin.to_string(),
         location,

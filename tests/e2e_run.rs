@@ -1,0 +1,458 @@
+//! End-to-end: the `harness` binary on short scenarios against the embedded
+//! fake server, asserting on exit codes, `summary.json` and the files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn tmp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "harness-e2e-{tag}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn harness(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .env_remove("DEEPSEEK_API_KEY")
+        .output()
+        .expect("run harness")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn report_dir(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(dirs.len(), 1, "one report folder in {out:?}: {dirs:?}");
+    dirs[0].clone()
+}
+
+fn summary(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+fn num(v: &Value, path: &str) -> f64 {
+    v.pointer(path)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("{path} missing in summary"))
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Node 0 answers 503 from 1 s to 3 s; 5% resets everywhere.
+const FLAKY: &str = r#"
+name: e2e-flaky
+seed: 4
+duration: 4s
+server:
+  nodes: 2
+  generation: { ttft: 5ms, tokens_per_second: unlimited, output_tokens: { uniform: [5, 10] } }
+  faults:
+    - reset: { rate: 5% }
+  phases:
+    - { name: down, at: 1s, for: 2s, nodes: [0], faults: [ { status: { code: 503 } } ] }
+load:
+  rate: 60/s
+client:
+  timeouts: { connect: 500ms, first_byte: 2s, total: 4s }
+  retry: { max_attempts: 3, backoff: { base: 10ms, max: 100ms } }
+  breaker: { window_size: 10, minimum_number_of_calls: 5, wait_duration_in_open: 1s }
+compare: [raw]
+gates:
+  - success_rate >= 99%
+  - breaker_opens >= 1
+  - retries >= 5
+"#;
+
+#[test]
+fn flaky_run_writes_a_consistent_report_and_passes_its_gates() {
+    let dir = tmp_dir("flaky");
+    let sc = write(&dir, "flaky.yaml", FLAKY);
+    let out = dir.join("reports");
+    let o = harness(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--gate",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rep = report_dir(&out);
+    let s = summary(&rep);
+
+    for arm in ["resilient", "raw"] {
+        let a = &s["arms"][arm];
+        let requests = a["requests"].as_u64().unwrap();
+        let outcomes: u64 = a["outcomes"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(requests, outcomes, "{arm}: requests = sum of outcomes");
+        assert_eq!(requests, 240, "{arm}: 60/s for 4 s");
+        let attempts = a["attempts"].as_u64().unwrap();
+        let statuses: u64 = a["statuses"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(attempts, statuses, "{arm}: one status per attempt");
+        let corrected = num(&s, &format!("/arms/{arm}/latency/corrected/p99_ms"));
+        let uncorrected = num(&s, &format!("/arms/{arm}/latency/uncorrected/p99_ms"));
+        assert!(
+            corrected >= uncorrected,
+            "{arm}: corrected p99 {corrected} >= uncorrected {uncorrected}"
+        );
+    }
+    // The resilient arm retried the 503s and resets and its breaker opened;
+    // the raw arm saw them as errors.
+    assert!(num(&s, "/arms/resilient/retries") >= 5.0);
+    assert!(num(&s, "/arms/resilient/breaker/opens") >= 1.0);
+    assert!(num(&s, "/arms/resilient/success_rate") >= 0.99);
+    assert_eq!(num(&s, "/arms/raw/retries"), 0.0);
+    assert!(num(&s, "/arms/raw/outcomes/http_5xx") > 0.0);
+    assert!(num(&s, "/arms/raw/success_rate") < 0.95);
+    assert!(
+        num(&s, "/arms/resilient/statuses/503") > 0.0,
+        "503s seen on the wire"
+    );
+
+    // Events: node0's breaker opened, phases were marked.
+    let events = std::fs::read_to_string(rep.join("events.jsonl")).unwrap();
+    let parsed: Vec<Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(parsed
+        .iter()
+        .any(|e| e["kind"] == "breaker" && e["state"] == "open" && e["endpoint"] == "node0"));
+    assert!(parsed
+        .iter()
+        .any(|e| e["kind"] == "phase_start" && e["detail"]["phase"] == "down"));
+    assert!(parsed.iter().any(|e| e["kind"] == "retry"));
+
+    // Files: gates, CSV, HDR log, charts.
+    let gates: Value =
+        serde_json::from_str(&std::fs::read_to_string(rep.join("gates.json")).unwrap()).unwrap();
+    assert_eq!(gates["passed"], true);
+    assert!(std::fs::read_to_string(rep.join("gates.junit.xml"))
+        .unwrap()
+        .contains("failures=\"0\""));
+    let csv = std::fs::read_to_string(rep.join("timeseries.csv")).unwrap();
+    assert!(
+        csv.lines().count() >= 1 + 2 * 4,
+        "a row per second per arm:\n{csv}"
+    );
+    let hlog = std::fs::read(rep.join("latency.hlog")).unwrap();
+    let mut total = 0u64;
+    for entry in hdrhistogram::serialization::interval_log::IntervalLogIterator::new(&hlog) {
+        if let Ok(hdrhistogram::serialization::interval_log::LogEntry::Interval(h)) = entry {
+            if h.tag().map(|t| t.as_str()) == Some("resilient.latency") {
+                let mut d = hdrhistogram::serialization::Deserializer::new();
+                let b = base64_decode(h.encoded_histogram());
+                let hist: hdrhistogram::Histogram<u64> = d.deserialize(&mut b.as_slice()).unwrap();
+                total += hist.len();
+            }
+        }
+    }
+    assert_eq!(
+        total, 240,
+        "interval log holds every resilient request once"
+    );
+    for chart in [
+        "latency_over_time",
+        "latency_percentiles",
+        "throughput",
+        "attempts",
+    ] {
+        let svg = std::fs::read_to_string(rep.join(format!("{chart}.svg"))).unwrap();
+        assert!(
+            svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{chart}.svg"
+        );
+        let png = std::fs::read(rep.join(format!("{chart}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{chart}.png");
+    }
+    let html = std::fs::read_to_string(rep.join("index.html")).unwrap();
+    assert!(
+        html.contains("latency_over_time")
+            && !html.contains("http://")
+            && !html.contains("https://")
+    );
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buf, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=' && !c.is_ascii_whitespace()) {
+        let v = T.iter().position(|t| *t == c).expect("base64") as u32;
+        buf = (buf << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn retries_disabled_break_the_gate() {
+    let dir = tmp_dir("noretry");
+    let sc = write(&dir, "flaky.yaml", FLAKY);
+    let out = dir.join("reports");
+    let o = harness(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--gate",
+        "-q",
+        "--set",
+        "client.retry.max_attempts=1",
+        "--set",
+        "compare=[]",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("FAIL"), "{stdout}");
+    let s = summary(&report_dir(&out));
+    assert_eq!(num(&s, "/arms/resilient/retries"), 0.0);
+    assert!(num(&s, "/arms/resilient/success_rate") < 0.99);
+}
+
+/// A one-second stall while the generator may only have 4 requests out: the
+/// requests it could not send on time are charged their wait (corrected),
+/// which the uncorrected numbers hide, and the run says it was not healthy.
+#[test]
+fn a_stall_shows_in_corrected_latency_not_only_uncorrected() {
+    let dir = tmp_dir("stall");
+    let sc = write(
+        &dir,
+        "stall.yaml",
+        r#"
+name: e2e-stall
+duration: 4s
+server:
+  generation: { ttft: 1ms, tokens_per_second: unlimited, output_tokens: { constant: 5 } }
+  phases:
+    - { name: stall, at: 1s, for: 1s, faults: [ { latency: { delay: 1s } } ] }
+load:
+  rate: 200/s
+  max_in_flight: 4
+client:
+  retry: { max_attempts: 1 }
+"#,
+    );
+    let out = dir.join("reports");
+    let o = harness(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "unhealthy generator exits 4: {}",
+        text(&o)
+    );
+    let s = summary(&report_dir(&out));
+    let corrected = num(&s, "/arms/resilient/latency/corrected/p99_ms");
+    let uncorrected = num(&s, "/arms/resilient/latency/uncorrected/p99_ms");
+    assert!(
+        corrected > 500.0,
+        "corrected p99 {corrected} ms shows the stall"
+    );
+    assert!(
+        uncorrected < corrected / 2.0,
+        "uncorrected p99 {uncorrected} ms hides most of it"
+    );
+    assert_eq!(s["generator"]["healthy"], false);
+    assert!(num(&s, "/generator/max_in_flight_hits") > 0.0);
+}
+
+#[test]
+fn gate_command_exit_codes_and_baseline() {
+    let dir = tmp_dir("gate");
+    let summary_path = write(
+        &dir,
+        "summary.json",
+        r#"{"scenario": {"name": "syn"}, "arms": {"resilient": {"success_rate": 0.995,
+            "latency": {"corrected": {"p99_ms": 1500.0}}, "breaker": {"opens": 1}}}}"#,
+    );
+    let p = summary_path.to_str().unwrap();
+    assert_eq!(
+        harness(&["gate", p, "-e", "p99 < 2s", "-e", "success_rate >= 99%"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let fail = harness(&[
+        "gate",
+        p,
+        "-e",
+        "p99 < 1s",
+        "--junit",
+        dir.join("j.xml").to_str().unwrap(),
+    ]);
+    assert_eq!(fail.status.code(), Some(3), "{}", text(&fail));
+    assert!(std::fs::read_to_string(dir.join("j.xml"))
+        .unwrap()
+        .contains("<failure"));
+    let bad = harness(&["gate", p, "-e", "p98 < 1s"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown metric `p98`"));
+
+    let base_dir = dir.join("baselines");
+    let saved = harness(&["baseline", "save", p, "--dir", base_dir.to_str().unwrap()]);
+    assert_eq!(saved.status.code(), Some(0), "{}", text(&saved));
+    let base = base_dir.join("syn.json");
+    assert!(base.exists());
+    let worse = write(
+        &dir,
+        "worse.json",
+        r#"{"arms": {"resilient": {"success_rate": 0.995, "latency": {"corrected": {"p99_ms": 1800.0}}}}}"#,
+    );
+    let args = |f: &Path| {
+        harness(&[
+            "gate",
+            f.to_str().unwrap(),
+            "-e",
+            "p99 < 5s",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--tolerance",
+            "10%",
+        ])
+    };
+    assert_eq!(args(&summary_path).status.code(), Some(0));
+    let regressed = args(&worse);
+    assert_eq!(regressed.status.code(), Some(3), "{}", text(&regressed));
+    assert!(String::from_utf8_lossy(&regressed.stdout).contains("baseline: p99"));
+}
+
+#[test]
+fn bad_scenarios_name_file_line_and_field() {
+    let dir = tmp_dir("bad");
+    let sc = write(
+        &dir,
+        "bad.yaml",
+        "name: bad\nduration: 5s\nserver:\n  faults:\n    - status: { code: 503, rate: 1.5 }\nload:\n  rate: 10/s\n",
+    );
+    let o = harness(&["validate", sc.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.yaml:5:")
+            && err.contains("server.faults[0].status.rate")
+            && err.contains("1.5"),
+        "{err}"
+    );
+
+    let sc = write(
+        &dir,
+        "unknown.yaml",
+        "name: u\nduration: 5s\nload: { rate: 10/s, rat: 3 }\n",
+    );
+    let err =
+        String::from_utf8_lossy(&harness(&["validate", sc.to_str().unwrap()]).stderr).to_string();
+    assert!(
+        err.contains("unknown.yaml:3:") && err.contains("unknown field `rat`"),
+        "{err}"
+    );
+
+    let ok = write(
+        &dir,
+        "ok.yaml",
+        "name: ok\nduration: 5s\nload: { rate: 10/s }\n",
+    );
+    let o = harness(&["validate", ok.to_str().unwrap(), "--set", "load.rate=fast"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("load.rate"),
+        "{}",
+        text(&o)
+    );
+    let o = harness(&["run", dir.join("missing.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read"));
+}
+
+#[test]
+fn tune_runs_a_2x2_grid_and_recommends_a_feasible_setting() {
+    let dir = tmp_dir("tune");
+    let sc = write(&dir, "flaky.yaml", FLAKY);
+    let out = dir.join("reports");
+    let o = harness(&[
+        "tune",
+        sc.to_str().unwrap(),
+        "--duration",
+        "2s",
+        "--set",
+        "compare=[]",
+        "--vary",
+        "client.retry.max_attempts=1,3",
+        "--vary",
+        "client.pool.max_idle_per_host=4,32",
+        "--objective",
+        "min p99 where success_rate >= 97%",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("4 runs"), "{stdout}");
+    let tune_dir = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().contains("-tune-"))
+        .unwrap();
+    let csv = std::fs::read_to_string(tune_dir.join("tune.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4, "{csv}");
+    // Without retries the resets and 503s fail more than 3% of requests, so
+    // the recommendation must keep retries on.
+    assert!(rows[0].starts_with("1,3,"), "best row retries: {csv}");
+    assert!(stdout.contains("max_attempts: 3"), "{stdout}");
+    assert!(tune_dir.join("tune.svg").exists());
+
+    let refused = harness(&[
+        "tune",
+        sc.to_str().unwrap(),
+        "--vary",
+        "client.retry.max_attempts=1,2,3",
+        "--max-runs",
+        "2",
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+}
