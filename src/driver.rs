@@ -193,6 +193,9 @@ pub async fn drive(
     stats
 }
 
+/// How much of each wait the scheduler sleeps with the OS timer.
+const FINE_SLEEP: Duration = Duration::from_millis(2);
+
 async fn open_loop(
     schedule: Schedule,
     max_in_flight: usize,
@@ -206,13 +209,22 @@ async fn open_loop(
     let slots = Arc::new(Semaphore::new(max_in_flight));
     for intended in schedule {
         let at = ctx.t0 + intended;
-        if at > Instant::now() {
+        // tokio's timer wakes on whole milliseconds, late by up to 1 ms; the
+        // last stretch is slept on this dedicated thread with the OS timer,
+        // which keeps send lag in the tens of microseconds.
+        let coarse = at.checked_sub(FINE_SLEEP).unwrap_or(at);
+        if coarse > Instant::now() {
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = tokio::time::sleep_until(at) => {}
+                _ = tokio::time::sleep_until(coarse) => {}
             }
-        } else if stop.is_cancelled() {
+        }
+        if stop.is_cancelled() {
             break;
+        }
+        let left = at.saturating_duration_since(Instant::now());
+        if !left.is_zero() {
+            std::thread::sleep(left);
         }
         let permit = match slots.clone().try_acquire_owned() {
             Ok(p) => p,

@@ -136,7 +136,7 @@ enum Msg {
 struct ArmRun {
     arm: Arm,
     client: Client,
-    server: Option<mock_server::MockServer>,
+    server: Option<EmbeddedServer>,
     endpoints: Vec<String>,
     gauges: Arc<Gauges>,
 }
@@ -188,7 +188,11 @@ pub async fn execute(
     }
 
     let gauges: Vec<(Arm, Arc<Gauges>)> = runs.iter().map(|r| (r.arm, r.gauges.clone())).collect();
-    let rec_task = tokio::spawn(record_loop(recorder, rx, gauges, t0, progress));
+    let rec_task = on_own_thread(
+        "harness-recorder",
+        record_loop(recorder, rx, gauges, t0, progress),
+    )
+    .map_err(other("recorder thread"))?;
     let phase_task = if s.target.is_none() {
         Some(tokio::spawn(phase_events(
             s.server.phases(),
@@ -256,7 +260,7 @@ pub async fn execute(
     drop(tx);
     let (recorder, lost_events) = rec_task
         .await
-        .map_err(|e| RunError::Other(format!("recorder failed: {e}")))?;
+        .map_err(|_| RunError::Other("the recorder thread died".into()))?;
     let run = recorder
         .finish(end)
         .map_err(|e| RunError::Other(format!("recorder: {e}")))?;
@@ -349,18 +353,68 @@ pub fn request_bodies(s: &Scenario) -> Result<Vec<ChatRequest>, String> {
         .collect()
 }
 
+/// The embedded fake server, on a runtime of its own so its work does not
+/// queue behind (or delay) the generator's tasks, as a separate process
+/// would not.
+struct EmbeddedServer {
+    server: mock_server::MockServer,
+    rt: tokio::runtime::Runtime,
+}
+
+impl EmbeddedServer {
+    async fn start(s: &Scenario) -> Result<EmbeddedServer, RunError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("mock-server")
+            .enable_all()
+            .build()
+            .map_err(|e| RunError::Other(format!("fake server runtime: {e}")))?;
+        let opts = mock_server::StartOptions {
+            seed: Some(s.seed),
+            ..Default::default()
+        };
+        let server = rt
+            .spawn(mock_server::start(s.server.clone(), opts))
+            .await
+            .map_err(|e| RunError::Other(format!("starting the fake server: {e}")))?
+            .map_err(|e| RunError::Other(format!("starting the fake server: {e}")))?;
+        Ok(EmbeddedServer { server, rt })
+    }
+
+    async fn shutdown(self) {
+        let _ = self.rt.spawn(self.server.shutdown()).await;
+        self.rt.shutdown_background();
+    }
+}
+
+/// Run `fut` on a current-thread runtime of its own OS thread, so periodic
+/// heavy work (histogram compression, progress output) never delays the
+/// generator's tasks; await its result.
+fn on_own_thread<T: Send + 'static>(
+    name: &str,
+    fut: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<tokio::sync::oneshot::Receiver<T>, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                let _ = tx.send(rt.block_on(fut));
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(rx)
+}
+
 async fn start_arm(s: &Scenario, arm: Arm) -> Result<ArmRun, RunError> {
     let (server, endpoints) = match &s.target {
         Some(t) => (None, t.url.clone()),
         None => {
-            let opts = mock_server::StartOptions {
-                seed: Some(s.seed),
-                ..Default::default()
-            };
-            let server = mock_server::start(s.server.clone(), opts)
-                .await
-                .map_err(|e| RunError::Other(format!("starting the fake server: {e}")))?;
-            let urls = server.base_urls();
+            let server = EmbeddedServer::start(s).await?;
+            let urls = server.server.base_urls();
             (Some(server), urls)
         }
     };
@@ -411,13 +465,18 @@ async fn record_loop(
     let mut tick = tokio::time::interval_at(t0 + Duration::from_secs(1), Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut seconds = 0u64;
-    let lost = 0u64;
+    let mut lost = 0u64;
     loop {
         tokio::select! {
             biased;
             msg = rx.recv() => match msg {
                 Some(Msg::Outcome(o)) => rec.record(&o),
-                Some(Msg::Event(e)) => rec.record_event(e),
+                Some(Msg::Event(e)) => {
+                    if e.kind == "events_lost" {
+                        lost += e.detail["lost"].as_u64().unwrap_or(0);
+                    }
+                    rec.record_event(e)
+                }
                 None => break,
             },
             _ = tick.tick() => {
@@ -577,7 +636,7 @@ fn run_info(
     started_at: SystemTime,
     end: Duration,
     partial: bool,
-    _lost_events: u64,
+    lost_events: u64,
 ) -> RunInfo {
     let (asked_rps, schedule_len) = match s.load.model {
         Model::Open => match s.load.shape() {
@@ -625,6 +684,8 @@ fn run_info(
             .unwrap_or_default(),
         max_in_flight_hits: stats.iter().map(|(_, st)| st.max_in_flight_hits).sum(),
         schedule_len,
+        lost_events,
+        gates: s.gates.clone(),
         ..RunInfo::default()
     }
 }

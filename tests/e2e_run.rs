@@ -166,7 +166,7 @@ fn flaky_run_writes_a_consistent_report_and_passes_its_gates() {
         .contains("failures=\"0\""));
     let csv = std::fs::read_to_string(rep.join("timeseries.csv")).unwrap();
     assert!(
-        csv.lines().count() >= 1 + 2 * 4,
+        csv.lines().count() > 2 * 4,
         "a row per second per arm:\n{csv}"
     );
     let hlog = std::fs::read(rep.join("latency.hlog")).unwrap();

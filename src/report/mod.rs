@@ -118,6 +118,8 @@ pub struct RunInfo {
     pub harness_version: String,
     /// Events dropped before reaching the recorder (channel full).
     pub lost_events: u64,
+    /// The scenario's gate expressions, recorded in the summary.
+    pub gates: Vec<String>,
 }
 
 impl Default for RunInfo {
@@ -140,6 +142,7 @@ impl Default for RunInfo {
             schedule_len: None,
             harness_version: env!("CARGO_PKG_VERSION").to_string(),
             lost_events: 0,
+            gates: Vec::new(),
         }
     }
 }

@@ -56,6 +56,10 @@ pub struct ScenarioSummary {
     pub seed: u64,
     /// Duration asked, seconds.
     pub duration_s: f64,
+    /// The scenario's gate expressions (`harness gate` uses them when given
+    /// no others).
+    #[serde(default)]
+    pub gates: Vec<String>,
 }
 
 /// Load asked and achieved.
@@ -218,6 +222,7 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
             file: info.scenario_file.clone(),
             seed: info.seed,
             duration_s: info.duration.as_secs_f64(),
+            gates: info.gates.clone(),
         },
         started_at: info.started_at_rfc3339(),
         elapsed_s,

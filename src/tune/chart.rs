@@ -11,18 +11,23 @@ use super::Row;
 const SIZE: (u32, u32) = (1200, 650);
 
 /// Write `tune.svg` (and `tune.png` when a font is available).
-pub fn tune_chart(dir: &Path, rows: &[Row], chosen: Option<usize>) -> Result<(), String> {
+pub fn tune_chart(
+    dir: &Path,
+    rows: &[Row],
+    order: &[usize],
+    chosen: Option<usize>,
+) -> Result<(), String> {
     let text = crate::report::ensure_font(&crate::report::default_font_paths()).is_ok();
     let svg = dir.join("tune.svg");
     {
         let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
-        draw(&root, rows, chosen, text)?;
+        draw(&root, rows, order, chosen, text)?;
         root.present().map_err(|e| e.to_string())?;
     }
     if text {
         let png = dir.join("tune.png");
         let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
-        draw(&root, rows, chosen, text)?;
+        draw(&root, rows, order, chosen, text)?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(())
@@ -31,11 +36,55 @@ pub fn tune_chart(dir: &Path, rows: &[Row], chosen: Option<usize>) -> Result<(),
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     rows: &[Row],
+    order: &[usize],
     chosen: Option<usize>,
     text: bool,
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(e)?;
+    // Settings are listed by rank on the right; points carry only `#rank`,
+    // so near-identical points stay readable.
+    let (root, legend) = root.split_horizontally(SIZE.0 - 330);
+    let rank_of = |i: usize| order.iter().position(|&o| o == i).map_or(0, |r| r + 1);
+    if text {
+        for (line, &i) in order.iter().enumerate() {
+            let mut y = 70 + line as i32 * 44;
+            let color = if Some(i) == chosen {
+                RGBColor(214, 39, 40)
+            } else {
+                BLACK
+            };
+            legend
+                .draw(&Text::new(
+                    format!(
+                        "#{}{}",
+                        line + 1,
+                        if Some(i) == chosen {
+                            " (recommended)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    (10, y),
+                    ("sans-serif", 16).into_font().color(&color),
+                ))
+                .map_err(e)?;
+            for s in &rows[i].settings {
+                y += 18;
+                if y > SIZE.1 as i32 - 20 {
+                    break;
+                }
+                legend
+                    .draw(&Text::new(
+                        s.clone(),
+                        (22, y),
+                        ("sans-serif", 13).into_font(),
+                    ))
+                    .map_err(e)?;
+            }
+        }
+    }
+    let root = &root;
     let pts: Vec<(usize, f64, f64)> = rows
         .iter()
         .enumerate()
@@ -87,26 +136,15 @@ fn draw<DB: DrawingBackend>(
                 red.stroke_width(3),
             )))
             .map_err(e)?;
-        if text {
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    "recommended",
-                    (c.1, c.2),
-                    ("sans-serif", 17).into_font().color(&red),
-                )))
-                .map_err(e)?;
-        }
     }
     if text {
         chart
             .draw_series(pts.iter().map(|p| {
-                let label = rows[p.0]
-                    .settings
-                    .iter()
-                    .map(|s| s.rsplit('.').next().unwrap_or(s).to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                Text::new(label, (p.1, p.2), ("sans-serif", 14).into_font())
+                Text::new(
+                    format!("#{}", rank_of(p.0)),
+                    (p.1, p.2),
+                    ("sans-serif", 16).into_font(),
+                )
             }))
             .map_err(e)?;
     }

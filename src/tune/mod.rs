@@ -162,7 +162,7 @@ async fn tune(args: &TuneArgs) -> Result<u8, String> {
         tune_csv(&axes, &rows, &order, &objective).as_bytes(),
     )?;
     let chosen = order.first().copied().filter(|&i| rows[i].feasible);
-    if let Err(e) = chart::tune_chart(&dir, &rows, chosen) {
+    if let Err(e) = chart::tune_chart(&dir, &rows, &order, chosen) {
         eprintln!("tune chart not written: {e}");
     }
     print!("{}", ranked_table(&axes, &rows, &order, &objective));
