@@ -19,7 +19,12 @@ fn tmp_dir(tag: &str) -> PathBuf {
     d
 }
 
+/// Runs are timing measurements: one at a time, so parallel tests do not
+/// starve each other's generator of CPU on a 2-core machine.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn harness(args: &[&str]) -> Output {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(args)
         .env_remove("DEEPSEEK_API_KEY")
@@ -100,9 +105,15 @@ fn flaky_run_writes_a_consistent_report_and_passes_its_gates() {
         "--gate",
         "-q",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let rep = report_dir(&out);
     let s = summary(&rep);
+    // 4 = the machine was too busy for the generator to keep the schedule;
+    // the run says so, and everything below must still hold.
+    match o.status.code() {
+        Some(0) => assert_eq!(s["generator"]["healthy"], true),
+        Some(4) => assert_eq!(s["generator"]["healthy"], false, "{}", text(&o)),
+        _ => panic!("{}", text(&o)),
+    }
 
     for arm in ["resilient", "raw"] {
         let a = &s["arms"][arm];
