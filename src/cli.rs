@@ -75,6 +75,11 @@ pub struct RunArgs {
     /// Evaluate the scenario's gates after the run (exit 3 when one fails).
     #[arg(long)]
     pub gate: bool,
+    /// Stop the load as soon as a `success_rate`/`error_rate` gate can no
+    /// longer pass (errors already exceed what the whole run may have);
+    /// implies `--gate`.
+    #[arg(long)]
+    pub abort_on_fail: bool,
     /// No live progress line.
     #[arg(long, short)]
     pub quiet: bool,

@@ -33,8 +33,10 @@ pub struct RunOutput {
     pub dir: PathBuf,
     /// The summary as written to `summary.json`.
     pub summary: serde_json::Value,
-    /// Ended early by Ctrl-C.
+    /// Ended early (Ctrl-C or `--abort-on-fail`).
     pub partial: bool,
+    /// Ended early by Ctrl-C.
+    pub interrupted: bool,
     /// Generator health (false: numbers not trustworthy).
     pub healthy: bool,
 }
@@ -71,7 +73,18 @@ pub async fn main(args: RunArgs) -> u8 {
     } else {
         Progress::Plain
     };
-    let out = match execute(&scenario, &args.scenario, &args.out, progress).await {
+    let abort = if args.abort_on_fail {
+        match AbortRule::from_gates(&scenario.gates) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: gates: {e}");
+                return exit::ERROR;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let out = match execute_with(&scenario, &args.scenario, &args.out, progress, abort).await {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -79,7 +92,7 @@ pub async fn main(args: RunArgs) -> u8 {
         }
     };
     let mut code = exit::OK;
-    if args.gate && !scenario.gates.is_empty() {
+    if (args.gate || args.abort_on_fail) && !scenario.gates.is_empty() {
         match crate::gate::parse_all(&scenario.gates) {
             Ok(gates) => {
                 let r = crate::gate::evaluate(&gates, std::slice::from_ref(&out.summary));
@@ -105,14 +118,14 @@ pub async fn main(args: RunArgs) -> u8 {
             }
         }
     }
+    if out.interrupted {
+        return exit::INTERRUPTED;
+    }
     if !out.healthy && code == exit::OK {
         eprintln!(
             "the generator could not keep the asked load; see generator.problems in summary.json"
         );
         code = exit::GENERATOR_UNHEALTHY;
-    }
-    if out.partial && code == exit::OK {
-        code = exit::INTERRUPTED;
     }
     code
 }
@@ -147,6 +160,67 @@ pub async fn execute(
     file: &Path,
     out_root: &Path,
     progress: Progress,
+) -> Result<RunOutput, RunError> {
+    execute_with(s, file, out_root, progress, Vec::new()).await
+}
+
+/// A gate that can be known lost before the run ends: the share of failed
+/// requests already exceeds what the whole run may have.
+#[derive(Debug, Clone)]
+pub struct AbortRule {
+    /// The gate as written.
+    pub gate: String,
+    /// Most failed requests, as a share of the whole run, the gate allows.
+    pub max_error_share: f64,
+    /// Whether reaching the share exactly already fails (strict bound).
+    pub strict: bool,
+}
+
+impl AbortRule {
+    /// The abortable rules among `gates` (`success_rate`, `error_rate` of the
+    /// resilient arm); other gates are only judged at the end.
+    pub fn from_gates(gates: &[String]) -> Result<Vec<AbortRule>, String> {
+        use crate::gate::Op;
+        let mut rules = Vec::new();
+        for g in crate::gate::parse_all(gates)? {
+            let b = g.expr.bound;
+            let rule = match (g.path.as_str(), g.expr.op) {
+                ("arms.resilient.success_rate", Op::Ge) => Some((1.0 - b, false)),
+                ("arms.resilient.success_rate", Op::Gt) => Some((1.0 - b, true)),
+                ("arms.resilient.error_rate", Op::Le) => Some((b, false)),
+                ("arms.resilient.error_rate", Op::Lt) => Some((b, true)),
+                _ => None,
+            };
+            if let Some((max_error_share, strict)) = rule {
+                rules.push(AbortRule {
+                    gate: g.expr.text.clone(),
+                    max_error_share,
+                    strict,
+                });
+            }
+        }
+        Ok(rules)
+    }
+
+    /// True when `errors` out of a run of `total` requests already breaks it.
+    pub fn lost(&self, errors: u64, total: u64) -> bool {
+        let allowed = self.max_error_share * total as f64;
+        let e = errors as f64;
+        if self.strict {
+            e >= allowed
+        } else {
+            e > allowed + 1e-9
+        }
+    }
+}
+
+/// [`execute`], stopping early when an abort rule can no longer pass.
+pub async fn execute_with(
+    s: &Scenario,
+    file: &Path,
+    out_root: &Path,
+    progress: Progress,
+    abort: Vec<AbortRule>,
 ) -> Result<RunOutput, RunError> {
     let mut arms = vec![Arm::Resilient];
     if s.compare.contains(&CompareArm::Raw) {
@@ -188,9 +262,15 @@ pub async fn execute(
     }
 
     let gauges: Vec<(Arm, Arc<Gauges>)> = runs.iter().map(|r| (r.arm, r.gauges.clone())).collect();
+    let expected = expected_requests(s);
+    let watch = Watch {
+        rules: abort,
+        expected,
+        stop: stop.clone(),
+    };
     let rec_task = on_own_thread(
         "harness-recorder",
-        record_loop(recorder, rx, gauges, t0, progress),
+        record_loop(recorder, rx, gauges, t0, progress, watch),
     )
     .map_err(other("recorder thread"))?;
     let phase_task = if s.target.is_none() {
@@ -253,6 +333,8 @@ pub async fn execute(
         stats.push((r.arm, st));
     }
     let end = t0.elapsed();
+    // Cancelled before the schedule ended: Ctrl-C or --abort-on-fail.
+    let stopped_early = stop.is_cancelled();
     stop.cancel();
     if let Some(p) = phase_task {
         p.abort();
@@ -264,7 +346,8 @@ pub async fn execute(
     let run = recorder
         .finish(end)
         .map_err(|e| RunError::Other(format!("recorder: {e}")))?;
-    let partial = interrupted.load(Ordering::SeqCst);
+    let interrupted = interrupted.load(Ordering::SeqCst);
+    let partial = interrupted || stopped_early;
 
     let info = run_info(
         s,
@@ -300,6 +383,7 @@ pub async fn execute(
         dir,
         summary,
         partial,
+        interrupted,
         healthy,
     })
 }
@@ -455,12 +539,32 @@ fn report_dir(root: &Path, name: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// What the recorder watches for `--abort-on-fail`.
+struct Watch {
+    rules: Vec<AbortRule>,
+    /// Requests the whole run will send (open model), if known.
+    expected: Option<u64>,
+    stop: CancellationToken,
+}
+
+fn expected_requests(s: &Scenario) -> Option<u64> {
+    match s.load.model {
+        Model::Open => s
+            .load
+            .shape()
+            .ok()
+            .map(|shape| Schedule::new(shape, s.duration, s.seed).count() as u64),
+        Model::Closed => None,
+    }
+}
+
 async fn record_loop(
     mut rec: Recorder,
     mut rx: mpsc::Receiver<Msg>,
     gauges: Vec<(Arm, Arc<Gauges>)>,
     t0: Instant,
     progress: Progress,
+    watch: Watch,
 ) -> (Recorder, u64) {
     let mut tick = tokio::time::interval_at(t0 + Duration::from_secs(1), Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -489,6 +593,18 @@ async fn record_loop(
                     Progress::Tty => eprint!("\r\x1b[2K{}", rec.live().line()),
                     Progress::Plain if seconds.is_multiple_of(5) => eprintln!("{}", rec.live().line()),
                     _ => {}
+                }
+                if let (Some(total), false) = (watch.expected, watch.stop.is_cancelled()) {
+                    let live = rec.live();
+                    if let Some(a) = live.arms.iter().find(|a| a.arm == Arm::Resilient) {
+                        if let Some(r) = watch.rules.iter().find(|r| r.lost(a.errors, total)) {
+                            eprintln!(
+                                "\naborting: gate `{}` can no longer pass ({} failed of {} planned requests)",
+                                r.gate, a.errors, total
+                            );
+                            watch.stop.cancel();
+                        }
+                    }
                 }
             }
         }

@@ -467,3 +467,46 @@ fn tune_runs_a_2x2_grid_and_recommends_a_feasible_setting() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
 }
+
+#[test]
+fn abort_on_fail_stops_the_run_once_the_error_budget_is_spent() {
+    let dir = tmp_dir("abort");
+    let sc = write(
+        &dir,
+        "abort.yaml",
+        r#"
+name: e2e-abort
+duration: 20s
+server:
+  generation: { ttft: 1ms, tokens_per_second: unlimited, output_tokens: { constant: 5 } }
+  faults: [ { status: { code: 500, rate: 20% } } ]
+load: { rate: 50/s }
+client: { retry: { max_attempts: 1 } }
+gates: [ "success_rate >= 99%" ]
+"#,
+    );
+    let out = dir.join("reports");
+    let o = harness(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--abort-on-fail",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("can no longer pass"),
+        "{}",
+        text(&o)
+    );
+    let s = summary(&report_dir(&out));
+    assert_eq!(s["partial"], true);
+    // 1% of 1000 planned requests may fail; 20% fail, so the run stops within
+    // a few seconds instead of 20.
+    assert!(
+        num(&s, "/elapsed_s") < 10.0,
+        "elapsed {}",
+        num(&s, "/elapsed_s")
+    );
+}

@@ -246,12 +246,17 @@ fn ranked_table(axes: &[Axis], rows: &[Row], order: &[usize], o: &Objective) -> 
     let mut table: Vec<Vec<String>> = Vec::new();
     let mut head = vec!["rank".to_string()];
     head.extend(axes.iter().map(|a| a.path.clone()));
-    head.extend([
-        o.metric.clone(),
-        "p99".into(),
-        "success".into(),
-        "ok?".into(),
-    ]);
+    // The objective column first; p99 and success follow unless they are it.
+    let show_p99 = o.path != "arms.resilient.latency.corrected.p99_ms";
+    let show_success = o.path != "arms.resilient.success_rate";
+    head.push(o.metric.clone());
+    if show_p99 {
+        head.push("p99".into());
+    }
+    if show_success {
+        head.push("success".into());
+    }
+    head.push("ok?".into());
     table.push(head);
     for (rank, &i) in order.iter().enumerate() {
         let r = &rows[i];
@@ -261,14 +266,18 @@ fn ranked_table(axes: &[Axis], rows: &[Row], order: &[usize], o: &Objective) -> 
                 .map(|a| setting_value(&r.settings, &a.path).to_string()),
         );
         line.push(r.value.map_or("-".into(), |v| gate::fmt_num(v, o.kind)));
-        line.push(
-            r.p99_ms
-                .map_or("-".into(), |v| gate::fmt_num(v, Kind::Millis)),
-        );
-        line.push(
-            r.success_rate
-                .map_or("-".into(), |v| gate::fmt_num(v, Kind::Fraction)),
-        );
+        if show_p99 {
+            line.push(
+                r.p99_ms
+                    .map_or("-".into(), |v| gate::fmt_num(v, Kind::Millis)),
+            );
+        }
+        if show_success {
+            line.push(
+                r.success_rate
+                    .map_or("-".into(), |v| gate::fmt_num(v, Kind::Fraction)),
+            );
+        }
         line.push(if r.feasible {
             "yes".into()
         } else {
