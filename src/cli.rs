@@ -80,6 +80,10 @@ pub struct RunArgs {
     /// implies `--gate`.
     #[arg(long)]
     pub abort_on_fail: bool,
+    /// Run the scenario N times (same seed); gates judge the median of each
+    /// metric across the runs, so one noisy run neither passes nor fails.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
     /// No live progress line.
     #[arg(long, short)]
     pub quiet: bool,
