@@ -105,7 +105,7 @@ fn late_ticks_and_live_stats() {
     );
     let line = live.line();
     assert!(
-        line.contains("resilient 200 req") && line.contains("1/1 open"),
+        line.contains("resilient 200 req") && line.contains("breaker n0 open"),
         "{line}"
     );
     let data = rec.finish(ms(3000)).unwrap();

@@ -74,7 +74,7 @@ impl LiveStats {
     }
 
     /// One human line, e.g.
-    /// `12.0s resilient 2400 req 199/s p99 12.3ms err 3 in-flight 4 breakers 1/3 open`.
+    /// `12.0s | resilient 2400 req 199/s p99 12.3ms err 3 in-flight 4 breaker node0 open`.
     pub fn line(&self) -> String {
         let mut s = format!("{:>6.1}s", self.elapsed.as_secs_f64());
         for a in &self.arms {
@@ -88,13 +88,16 @@ impl LiveStats {
                 a.errors,
                 a.in_flight
             );
-            if !a.breakers.is_empty() {
-                let open = a
-                    .breakers
-                    .iter()
-                    .filter(|(_, st)| *st != BreakerState::Closed)
-                    .count();
-                let _ = write!(s, " breakers {open}/{} open", a.breakers.len());
+            // Only endpoints that ever left `closed` are known here, so
+            // name the ones not closed now instead of a misleading n/m.
+            let not_closed: Vec<String> = a
+                .breakers
+                .iter()
+                .filter(|(_, st)| *st != BreakerState::Closed)
+                .map(|(ep, st)| format!("{ep} {}", st.as_str()))
+                .collect();
+            if !not_closed.is_empty() {
+                let _ = write!(s, " breaker {}", not_closed.join(", "));
             }
         }
         s
