@@ -52,12 +52,12 @@ pub struct CompletionDetails {
 /// Everything drawn for one successful reply.
 #[derive(Debug, Clone)]
 pub struct Script {
-    /// Completion id.
-    pub id: String,
+    /// Completion id (UUID-shaped ASCII).
+    pub id: [u8; 36],
     /// Unix seconds.
     pub created: u64,
-    /// Echoed model name.
-    pub model: String,
+    /// Echoed model name (one of the served names: no escaping needed).
+    pub model: &'static str,
     /// Reasoning tokens (0 without thinking).
     pub reasoning_tokens: u32,
     /// Answer tokens.
@@ -121,7 +121,7 @@ impl Script {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
-            model: req.model.clone(),
+            model: req.model,
             reasoning_tokens: reasoning,
             content_tokens: content,
             thinking: req.thinking,
@@ -146,72 +146,101 @@ impl Script {
     }
 }
 
-fn uuid_like(seed: u64) -> String {
-    let a = seed;
+/// A UUID-shaped id (DeepSeek's ids look like UUIDs), from the text seed.
+fn uuid_like(seed: u64) -> [u8; 36] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = seed.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
-    format!(
-        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        (b >> 52) & 0xfff,
-        b & 0xffff_ffff_ffff
-    )
+    let nibbles = ((seed as u128) << 64) | b as u128;
+    let mut out = [b'-'; 36];
+    let mut pos = 0;
+    for i in 0..32 {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            pos += 1;
+        }
+        out[pos] = HEX[((nibbles >> (124 - 4 * i)) & 0xf) as usize];
+        pos += 1;
+    }
+    out
 }
 
-#[derive(Serialize)]
-struct Completion<'a> {
-    id: &'a str,
-    object: &'static str,
-    created: u64,
-    model: &'a str,
-    choices: [Choice<'a>; 1],
-    usage: &'a Usage,
-    system_fingerprint: &'static str,
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
-#[derive(Serialize)]
-struct Choice<'a> {
-    index: u32,
-    message: Message<'a>,
-    logprobs: Option<()>,
-    finish_reason: &'a str,
+/// Writes `usage` with the same keys and order as its `Serialize` impl, by
+/// hand: this runs for every reply.
+pub fn write_usage(out: &mut Vec<u8>, u: &Usage) {
+    out.extend_from_slice(b"{\"prompt_tokens\":");
+    push_u64(out, u.prompt_tokens.into());
+    out.extend_from_slice(b",\"completion_tokens\":");
+    push_u64(out, u.completion_tokens.into());
+    out.extend_from_slice(b",\"total_tokens\":");
+    push_u64(out, u.total_tokens.into());
+    out.extend_from_slice(b",\"prompt_tokens_details\":{\"cached_tokens\":");
+    push_u64(out, u.prompt_tokens_details.cached_tokens.into());
+    out.push(b'}');
+    if let Some(d) = u.completion_tokens_details {
+        out.extend_from_slice(b",\"completion_tokens_details\":{\"reasoning_tokens\":");
+        push_u64(out, d.reasoning_tokens.into());
+        out.push(b'}');
+    }
+    out.extend_from_slice(b",\"prompt_cache_hit_tokens\":");
+    push_u64(out, u.prompt_cache_hit_tokens.into());
+    out.extend_from_slice(b",\"prompt_cache_miss_tokens\":");
+    push_u64(out, u.prompt_cache_miss_tokens.into());
+    out.push(b'}');
 }
 
-#[derive(Serialize)]
-struct Message<'a> {
-    role: &'static str,
-    content: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_content: Option<&'a str>,
+fn push_words(out: &mut Vec<u8>, words: &mut Words, n: u32, reasoning: bool) {
+    for _ in 0..n {
+        out.extend_from_slice(words.next(reasoning).as_bytes());
+    }
 }
 
-/// The full non-streaming `chat.completion` body.
+/// The full non-streaming `chat.completion` body, written by hand from
+/// parts that never need escaping (fixed words and model names).
 pub fn completion_body(s: &Script) -> Bytes {
     let mut words = Words::new(s.text_seed);
-    let reasoning = s.thinking.then(|| words.text(s.reasoning_tokens, true));
-    let content = words.text(s.content_tokens, false);
-    let c = Completion {
-        id: &s.id,
-        object: "chat.completion",
-        created: s.created,
-        model: &s.model,
-        choices: [Choice {
-            index: 0,
-            message: Message {
-                role: "assistant",
-                content: &content,
-                reasoning_content: reasoning.as_deref(),
-            },
-            logprobs: None,
-            finish_reason: s.finish,
-        }],
-        usage: &s.usage,
-        system_fingerprint: SYSTEM_FINGERPRINT,
-    };
-    let mut out = Vec::with_capacity(512 + content.len());
-    // Serializing plain structs of strings and numbers cannot fail.
-    let _ = serde_json::to_writer(&mut out, &c);
+    let tokens = (s.reasoning_tokens + s.content_tokens) as usize;
+    let mut out = Vec::with_capacity(640 + tokens * 10);
+    out.extend_from_slice(b"{\"id\":\"");
+    out.extend_from_slice(&s.id);
+    out.extend_from_slice(b"\",\"object\":\"chat.completion\",\"created\":");
+    push_u64(&mut out, s.created);
+    out.extend_from_slice(b",\"model\":\"");
+    out.extend_from_slice(s.model.as_bytes());
+    out.extend_from_slice(
+        b"\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"",
+    );
+    // Reasoning comes first in generation order, so draw it first.
+    let mut reasoning = Vec::new();
+    if s.thinking {
+        push_words(&mut reasoning, &mut words, s.reasoning_tokens, true);
+    }
+    push_words(&mut out, &mut words, s.content_tokens, false);
+    out.push(b'"');
+    if s.thinking {
+        out.extend_from_slice(b",\"reasoning_content\":\"");
+        out.extend_from_slice(&reasoning);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"},\"logprobs\":null,\"finish_reason\":\"");
+    out.extend_from_slice(s.finish.as_bytes());
+    out.extend_from_slice(b"\"}],\"usage\":");
+    write_usage(&mut out, &s.usage);
+    out.extend_from_slice(b",\"system_fingerprint\":\"");
+    out.extend_from_slice(SYSTEM_FINGERPRINT.as_bytes());
+    out.extend_from_slice(b"\"}");
     Bytes::from(out)
 }
 
@@ -232,10 +261,12 @@ pub const DONE: &[u8] = b"data: [DONE]\n\n";
 impl ChunkWriter {
     /// Pre-serializes the shared head of every chunk.
     pub fn new(s: &Script) -> Self {
-        let model = serde_json::to_string(&s.model).unwrap_or_else(|_| "\"\"".into());
         let prefix = format!(
-            "data: {{\"id\":\"{}\",\"object\":\"chat.completion.chunk\",\"created\":{},\"model\":{},\"system_fingerprint\":\"{}\",\"choices\":[{{\"index\":0,\"delta\":",
-            s.id, s.created, model, SYSTEM_FINGERPRINT
+            "data: {{\"id\":\"{}\",\"object\":\"chat.completion.chunk\",\"created\":{},\"model\":\"{}\",\"system_fingerprint\":\"{}\",\"choices\":[{{\"index\":0,\"delta\":",
+            String::from_utf8_lossy(&s.id),
+            s.created,
+            s.model,
+            SYSTEM_FINGERPRINT
         );
         ChunkWriter {
             prefix: Bytes::from(prefix),
@@ -278,7 +309,7 @@ impl ChunkWriter {
     pub fn finish(&self, s: &Script) -> Bytes {
         let usage = if s.include_usage {
             let mut u = b",\"usage\":".to_vec();
-            let _ = serde_json::to_writer(&mut u, &s.usage);
+            write_usage(&mut u, &s.usage);
             u
         } else {
             Vec::new()

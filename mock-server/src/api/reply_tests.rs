@@ -91,3 +91,16 @@ fn chunks_are_valid_json_lines() {
     let broken = w.broken("x");
     assert!(serde_json::from_slice::<serde_json::Value>(&broken[6..]).is_err());
 }
+
+#[test]
+fn hand_written_usage_matches_serde() {
+    for body in [
+        r#"{"model":"deepseek-v4-pro","messages":[{"role":"user","content":"hello there"}]}"#,
+        r#"{"model":"deepseek-v4-flash","messages":[{"role":"user","content":"hello there"}]}"#,
+    ] {
+        let s = script(body);
+        let mut out = Vec::new();
+        write_usage(&mut out, &s.usage);
+        assert_eq!(out, serde_json::to_vec(&s.usage).unwrap());
+    }
+}

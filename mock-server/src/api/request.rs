@@ -4,7 +4,11 @@
 
 use super::errors::ErrorReply;
 use crate::config::RetiredModels;
-use serde_json::{Map, Value};
+use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::error::Category;
+use std::borrow::Cow;
+use std::fmt;
 
 /// Largest `max_tokens` the v4 models accept.
 pub const MAX_OUTPUT_TOKENS: u64 = 384_000;
@@ -15,8 +19,9 @@ pub const MODELS: [&str; 2] = ["deepseek-v4-flash", "deepseek-v4-pro"];
 /// A validated request: only what the reply depends on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatRequest {
-    /// Model name as requested (echoed in replies).
-    pub model: String,
+    /// Model name as requested (echoed in replies); always one of the served
+    /// names, so it is static and needs no escaping.
+    pub model: &'static str,
     /// Canonical model (`deepseek-v4-flash` or `deepseek-v4-pro`), the capacity key.
     pub canonical: &'static str,
     /// SSE reply.
@@ -35,16 +40,18 @@ pub struct ChatRequest {
 
 /// The canonical model behind a name, retired aliases included.
 pub fn canonical(model: &str) -> Option<&'static str> {
-    resolve(model, RetiredModels::Accept).map(|(c, _)| c)
+    resolve(model, RetiredModels::Accept).map(|(_, c, _)| c)
 }
 
-/// Resolves a model name: canonical name and default thinking mode.
-fn resolve(model: &str, retired: RetiredModels) -> Option<(&'static str, bool)> {
+/// Resolves a model name: the name as a static, the canonical model and
+/// the default thinking mode.
+fn resolve(model: &str, retired: RetiredModels) -> Option<(&'static str, &'static str, bool)> {
+    const FLASH: &str = "deepseek-v4-flash";
     match (model, retired) {
-        ("deepseek-v4-flash", _) => Some(("deepseek-v4-flash", false)),
-        ("deepseek-v4-pro", _) => Some(("deepseek-v4-pro", true)),
-        ("deepseek-chat", RetiredModels::Accept) => Some(("deepseek-v4-flash", false)),
-        ("deepseek-reasoner", RetiredModels::Accept) => Some(("deepseek-v4-flash", true)),
+        (FLASH, _) => Some((FLASH, FLASH, false)),
+        ("deepseek-v4-pro", _) => Some(("deepseek-v4-pro", "deepseek-v4-pro", true)),
+        ("deepseek-chat", RetiredModels::Accept) => Some(("deepseek-chat", FLASH, false)),
+        ("deepseek-reasoner", RetiredModels::Accept) => Some(("deepseek-reasoner", FLASH, true)),
         _ => None,
     }
 }
@@ -53,21 +60,106 @@ fn field_err(field: &str, problem: &str) -> ErrorReply {
     ErrorReply::invalid_field(field, problem)
 }
 
+/// The fields we read, borrowed from the body where possible. Unknown fields
+/// (tools, n, seed, ...) are skipped, as DeepSeek accepts them.
+#[derive(Deserialize)]
+struct Raw<'a> {
+    #[serde(default, borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default)]
+    messages: Option<Vec<RawMessage<'a>>>,
+    #[serde(default)]
+    temperature: Option<f64>,
+    #[serde(default)]
+    top_p: Option<f64>,
+    #[serde(default)]
+    max_tokens: Option<serde_json::Number>,
+    #[serde(default)]
+    stream: Option<bool>,
+    #[serde(default)]
+    stream_options: Option<StreamOptions>,
+    #[serde(default, borrow)]
+    thinking: Option<Thinking<'a>>,
+    #[serde(default, borrow)]
+    reasoning_effort: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(default, borrow)]
+    role: Option<Cow<'a, str>>,
+    #[serde(default)]
+    content: Option<Content>,
+    #[serde(default)]
+    tool_calls: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Thinking<'a> {
+    #[serde(default, borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+}
+
+/// Message content: a string or an array of parts; only its length matters.
+struct Content(usize);
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Content;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or an array of parts")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Content, E> {
+                Ok(Content(v.len()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
+                #[derive(Deserialize)]
+                struct Part<'a> {
+                    #[serde(default, borrow)]
+                    text: Option<Cow<'a, str>>,
+                }
+                let mut n = 0;
+                while let Some(p) = seq.next_element::<Part>()? {
+                    n += p.text.map_or(0, |t| t.len());
+                }
+                Ok(Content(n))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Parses and validates a body.
 pub fn parse(body: &[u8], retired: RetiredModels) -> Result<ChatRequest, ErrorReply> {
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| ErrorReply::bad_json(&e.to_string()))?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| field_err("body", "expected a JSON object"))?;
-    let model = match obj.get("model") {
-        None | Some(Value::Null) => return Err(field_err("model", "missing field `model`")),
-        Some(Value::String(s)) => s.as_str(),
-        Some(_) => return Err(field_err("model", "expected a string")),
+    // Plain serde first (fast path); only a failure pays for path tracking.
+    let raw: Raw = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) if e.classify() != Category::Data => {
+            return Err(ErrorReply::bad_json(&e.to_string()))
+        }
+        Err(e) => {
+            let mut de = serde_json::Deserializer::from_slice(body);
+            let field = match serde_path_to_error::deserialize::<_, Raw>(&mut de) {
+                Err(pe) => pe.path().to_string(),
+                Ok(_) => String::from("."),
+            };
+            let field = if field == "." { "body" } else { field.as_str() };
+            return Err(field_err(field, &without_position(&e)));
+        }
     };
-    let prompt_tokens = messages(obj)?;
-    let temperature = number(obj, "temperature")?;
-    if let Some(t) = temperature {
+    let model = raw
+        .model
+        .ok_or_else(|| field_err("model", "missing field `model`"))?;
+    let prompt_tokens = messages(raw.messages)?;
+    if let Some(t) = raw.temperature {
         if !(0.0..=2.0).contains(&t) {
             return Err(field_err(
                 "temperature",
@@ -75,14 +167,14 @@ pub fn parse(body: &[u8], retired: RetiredModels) -> Result<ChatRequest, ErrorRe
             ));
         }
     }
-    if let Some(p) = number(obj, "top_p")? {
+    if let Some(p) = raw.top_p {
         if !(p > 0.0 && p <= 1.0) {
             return Err(field_err("top_p", &format!("must be in (0, 1], got {p}")));
         }
     }
-    let max_tokens = match obj.get("max_tokens") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => match n.as_u64() {
+    let max_tokens = match raw.max_tokens {
+        None => None,
+        Some(n) => match n.as_u64() {
             Some(m) if (1..=MAX_OUTPUT_TOKENS).contains(&m) => Some(m as u32),
             _ => {
                 return Err(field_err(
@@ -91,17 +183,10 @@ pub fn parse(body: &[u8], retired: RetiredModels) -> Result<ChatRequest, ErrorRe
                 ))
             }
         },
-        Some(_) => return Err(field_err("max_tokens", "expected an integer")),
     };
-    let stream = flag(obj, "stream")?;
-    let include_usage = match obj.get("stream_options") {
-        None | Some(Value::Null) => false,
-        Some(Value::Object(o)) => flag(o, "include_usage")?,
-        Some(_) => return Err(field_err("stream_options", "expected an object")),
-    };
-    let thinking_param = match obj.get("thinking") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(o)) => match o.get("type").and_then(Value::as_str) {
+    let thinking_param = match raw.thinking {
+        None => None,
+        Some(t) => match t.kind.as_deref() {
             Some("enabled") => Some(true),
             Some("disabled") => Some(false),
             _ => {
@@ -111,32 +196,31 @@ pub fn parse(body: &[u8], retired: RetiredModels) -> Result<ChatRequest, ErrorRe
                 ))
             }
         },
-        Some(_) => return Err(field_err("thinking", "expected an object")),
     };
-    let effort = match obj.get("reasoning_effort") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(match s.as_str() {
-            "low" | "minimal" => 0.5,
-            "medium" | "high" => 1.0,
-            "max" | "xhigh" => 2.0,
-            _ => {
-                return Err(field_err(
-                    "reasoning_effort",
-                    "must be one of low, medium, high, max",
-                ))
-            }
-        }),
-        Some(_) => return Err(field_err("reasoning_effort", "expected a string")),
+    let effort = match raw.reasoning_effort.as_deref() {
+        None => None,
+        Some("low" | "minimal") => Some(0.5),
+        Some("medium" | "high") => Some(1.0),
+        Some("max" | "xhigh") => Some(2.0),
+        Some(_) => {
+            return Err(field_err(
+                "reasoning_effort",
+                "must be one of low, medium, high, max",
+            ))
+        }
     };
-    let (canonical, default_thinking) =
-        resolve(model, retired).ok_or_else(ErrorReply::model_not_exist)?;
+    let (model, canonical, default_thinking) =
+        resolve(&model, retired).ok_or_else(ErrorReply::model_not_exist)?;
     // reasoning_effort asks for thinking unless thinking is explicitly off.
     let thinking = thinking_param.unwrap_or(default_thinking || effort.is_some());
     Ok(ChatRequest {
-        model: model.to_string(),
+        model,
         canonical,
-        stream,
-        include_usage,
+        stream: raw.stream.unwrap_or(false),
+        include_usage: raw
+            .stream_options
+            .and_then(|o| o.include_usage)
+            .unwrap_or(false),
         max_tokens,
         thinking,
         effort: effort.unwrap_or(1.0),
@@ -144,38 +228,27 @@ pub fn parse(body: &[u8], retired: RetiredModels) -> Result<ChatRequest, ErrorRe
     })
 }
 
-fn flag(obj: &Map<String, Value>, key: &str) -> Result<bool, ErrorReply> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(field_err(key, "expected a boolean")),
+/// serde_json appends ` at line L column C`; the field name says more.
+fn without_position(e: &serde_json::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(i) = s.rfind(" at line ") {
+        s.truncate(i);
     }
-}
-
-fn number(obj: &Map<String, Value>, key: &str) -> Result<Option<f64>, ErrorReply> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => Ok(n.as_f64()),
-        Some(_) => Err(field_err(key, "expected a number")),
-    }
+    s
 }
 
 /// Validates `messages` and estimates prompt tokens (~4 characters each).
-fn messages(obj: &Map<String, Value>) -> Result<u32, ErrorReply> {
-    let list = match obj.get("messages") {
-        None | Some(Value::Null) => return Err(field_err("messages", "missing field `messages`")),
-        Some(Value::Array(a)) if a.is_empty() => {
+fn messages(list: Option<Vec<RawMessage>>) -> Result<u32, ErrorReply> {
+    let list = match list {
+        None => return Err(field_err("messages", "missing field `messages`")),
+        Some(l) if l.is_empty() => {
             return Err(field_err("messages", "must contain at least one message"))
         }
-        Some(Value::Array(a)) => a,
-        Some(_) => return Err(field_err("messages", "expected an array")),
+        Some(l) => l,
     };
     let mut chars = 0usize;
     for (i, m) in list.iter().enumerate() {
-        let m = m
-            .as_object()
-            .ok_or_else(|| field_err(&format!("messages[{i}]"), "expected an object"))?;
-        match m.get("role").and_then(Value::as_str) {
+        match m.role.as_deref() {
             Some("system" | "user" | "assistant" | "tool" | "developer") => {}
             _ => {
                 return Err(field_err(
@@ -184,17 +257,10 @@ fn messages(obj: &Map<String, Value>) -> Result<u32, ErrorReply> {
                 ))
             }
         }
-        match m.get("content") {
-            Some(Value::String(s)) => chars += s.len(),
-            Some(Value::Array(parts)) => {
-                chars += parts
-                    .iter()
-                    .filter_map(|p| p.get("text").and_then(Value::as_str))
-                    .map(str::len)
-                    .sum::<usize>()
-            }
-            None | Some(Value::Null) if m.contains_key("tool_calls") => {}
-            _ => {
+        match &m.content {
+            Some(c) => chars += c.0,
+            None if m.tool_calls.is_some() => {}
+            None => {
                 return Err(field_err(
                     &format!("messages[{i}].content"),
                     "expected a string or an array of parts",

@@ -17,15 +17,21 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// Lets request handling end its connection.
-#[derive(Debug, Default)]
+/// Per-connection context handed to every request: the server state, the
+/// node, and the hook that lets request handling end its own connection.
+#[derive(Debug)]
 pub struct ConnCtl {
+    /// Server state.
+    pub shared: Arc<Shared>,
+    /// Node index.
+    pub index: usize,
     rst: AtomicBool,
-    kill: Notify,
+    // A child of the server's token: cancelled by shutdown or by `close`.
+    // Per connection, so polling it never contends with other connections.
+    kill: CancellationToken,
 }
 
 impl ConnCtl {
@@ -34,7 +40,7 @@ impl ConnCtl {
         if rst {
             self.rst.store(true, Ordering::Relaxed);
         }
-        self.kill.notify_one();
+        self.kill.cancel();
     }
 }
 
@@ -134,25 +140,26 @@ pub async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let ctl = Arc::new(ConnCtl::default());
+        let ctl = Arc::new(ConnCtl {
+            shared: shared.clone(),
+            index,
+            rst: AtomicBool::new(false),
+            kill: cancel.child_token(),
+        });
         let io = TokioIo::new(FaultIo {
             inner: stream,
             ctl: ctl.clone(),
         });
-        let (shared, builder, cancel) = (shared.clone(), builder.clone(), cancel.clone());
+        let builder = builder.clone();
         tracker.spawn(async move {
-            let node = &shared.nodes[index];
-            let _guard = node.counters.open_connection();
-            let svc_shared = shared.clone();
+            let _guard = ctl.shared.nodes[index].counters.open_connection();
             let svc_ctl = ctl.clone();
-            let svc = hyper::service::service_fn(move |req| {
-                handler::handle(svc_shared.clone(), index, svc_ctl.clone(), req)
-            });
+            let svc = hyper::service::service_fn(move |req| handler::handle(svc_ctl.clone(), req));
             let conn = builder.serve_connection(io, svc);
             tokio::select! {
+                biased;
                 _ = conn => {}
-                _ = ctl.kill.notified() => {}
-                _ = cancel.cancelled() => {}
+                _ = ctl.kill.cancelled() => {}
             }
         });
     }

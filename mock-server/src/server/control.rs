@@ -46,7 +46,10 @@ pub async fn handle(shared: &Shared, index: usize, req: Request<Incoming>) -> Re
                 nodes: shared.nodes.len(),
                 seed: shared.seed,
                 elapsed_ms: elapsed.as_millis(),
-                active_phases: shared.faults().active_phases(elapsed, index),
+                active_phases: shared
+                    .faults()
+                    .map(|f| f.active_phases(elapsed, index))
+                    .unwrap_or_default(),
                 counters: &counters,
             };
             json(

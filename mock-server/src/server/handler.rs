@@ -13,12 +13,15 @@ use crate::config::fault::AfterWait;
 use crate::config::{FaultKind, Keys, WhenFull};
 use crate::plan::{Decision, ResponseFault};
 use bytes::{Bytes, BytesMut};
+use futures::FutureExt;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use std::convert::Infallible;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// Time a client gets to send the whole body.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,17 +31,16 @@ const SSE: HeaderValue = HeaderValue::from_static("text/event-stream; charset=ut
 
 /// Entry point for every request on node `index`.
 pub async fn handle(
-    shared: Arc<Shared>,
-    index: usize,
     ctl: Arc<ConnCtl>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
+    let (shared, index) = (&*ctl.shared, ctl.index);
     if req.uri().path().starts_with("/_mock/") {
-        return Ok(control::handle(&shared, index, req).await);
+        return Ok(control::handle(shared, index, req).await);
     }
     let node = &shared.nodes[index];
     node.counters.request();
-    let resp = route(&shared, index, ctl, req).await;
+    let resp = route(shared, index, ctl.clone(), req).await;
     node.counters.status(resp.status().as_u16());
     Ok(resp)
 }
@@ -99,10 +101,9 @@ async fn chat(
     req: Request<Incoming>,
 ) -> Response<Body> {
     let max = shared.config.max_body.0;
-    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, read_body(req, max)).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(e)) => return error(node, &e),
-        Err(_) => return error(node, &ErrorReply::new(408, Some("Request Timeout"), None)),
+    let body = match read_body(req, max).await {
+        Ok(b) => b,
+        Err(e) => return error(node, &e),
     };
     let creq = match request::parse(&body, shared.config.retired_models) {
         Ok(r) => r,
@@ -181,16 +182,14 @@ async fn chat(
 /// Fault decision and generation script, drawn together from the node RNG.
 fn decide(shared: &Shared, node: &Node, creq: &ChatRequest) -> (Decision, Script) {
     let faults = shared.faults();
-    let elapsed = if faults.is_empty() {
-        Duration::ZERO
-    } else {
-        shared.elapsed()
+    let elapsed = match &faults {
+        Some(_) => shared.elapsed(),
+        None => Duration::ZERO,
     };
     let mut rng = node.rng.lock().unwrap_or_else(PoisonError::into_inner);
-    let decision = if faults.is_empty() {
-        Decision::default()
-    } else {
-        faults.decide(elapsed, node.index, creq.stream, &mut *rng)
+    let decision = match &faults {
+        Some(f) => f.decide(elapsed, node.index, creq.stream, &mut *rng),
+        None => Decision::default(),
     };
     let script = Script::draw(creq, &shared.config.generation, &mut *rng);
     (decision, script)
@@ -238,9 +237,24 @@ async fn read_body(req: Request<Incoming>, max: u64) -> Result<Bytes, ErrorReply
         return Err(ErrorReply::too_large(max));
     }
     let mut body = req.into_body();
+    // One frame is the common case: keep it without copying.
+    let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     let mut total = 0u64;
-    while let Some(frame) = body.frame().await {
+    // Armed only if the body is not already buffered: a timer per request
+    // costs more than everything else on the fast path.
+    let mut deadline = None;
+    while !body.is_end_stream() {
+        let next = match body.frame().now_or_never() {
+            Some(next) => next,
+            None => {
+                let at = *deadline.get_or_insert_with(|| Instant::now() + BODY_READ_TIMEOUT);
+                tokio::time::timeout_at(at, body.frame())
+                    .await
+                    .map_err(|_| ErrorReply::new(408, Some("Request Timeout"), None))?
+            }
+        };
+        let Some(frame) = next else { break };
         let frame = frame
             .map_err(|_| ErrorReply::new(400, Some("could not read the request body"), None))?;
         if let Ok(data) = frame.into_data() {
@@ -249,14 +263,21 @@ async fn read_body(req: Request<Incoming>, max: u64) -> Result<Bytes, ErrorReply
                 break;
             }
             if total <= max {
-                buf.extend_from_slice(&data);
+                match first.take() {
+                    None if buf.is_empty() => first = Some(data),
+                    Some(f) => {
+                        buf.extend_from_slice(&f);
+                        buf.extend_from_slice(&data);
+                    }
+                    None => buf.extend_from_slice(&data),
+                }
             }
         }
     }
     if total > max {
         return Err(ErrorReply::too_large(max));
     }
-    Ok(buf.freeze())
+    Ok(first.unwrap_or_else(|| buf.freeze()))
 }
 
 fn ok(node: &Node, ctype: HeaderValue, body: Body) -> Response<Body> {

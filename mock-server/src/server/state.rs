@@ -9,6 +9,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -22,6 +23,9 @@ pub struct Shared {
     /// Effective seed.
     pub seed: u64,
     faults: RwLock<Arc<FaultSet>>,
+    // Lets the fault-free fast path skip the lock and the Arc refcount,
+    // which both threads would otherwise bounce on every request.
+    has_faults: AtomicBool,
     t0: Mutex<Instant>,
     /// Nodes by index.
     pub nodes: Vec<Node>,
@@ -105,6 +109,7 @@ impl Shared {
         Shared {
             config,
             seed,
+            has_faults: AtomicBool::new(!faults.is_empty()),
             faults: RwLock::new(Arc::new(faults)),
             t0: Mutex::new(Instant::now()),
             nodes,
@@ -121,17 +126,24 @@ impl Shared {
         Instant::now().saturating_duration_since(self.t0())
     }
 
-    /// The fault set in force.
-    pub fn faults(&self) -> Arc<FaultSet> {
-        self.faults
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    /// The fault set in force; `None` when it is empty.
+    pub fn faults(&self) -> Option<Arc<FaultSet>> {
+        if !self.has_faults.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(
+            self.faults
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        )
     }
 
     /// Swaps in a new fault set (control API).
     pub fn replace_faults(&self, set: FaultSet) {
-        *self.faults.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
+        let mut guard = self.faults.write().unwrap_or_else(PoisonError::into_inner);
+        self.has_faults.store(!set.is_empty(), Ordering::Release);
+        *guard = Arc::new(set);
     }
 
     /// Restarts t0, zeroes counters and reseeds every node's RNG, so a run
