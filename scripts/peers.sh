@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The harness against its peers, side by side in one run (issue 4/5 bars):
+#
+#  (i)  generator speed: a closed-model, non-streaming run with every
+#       resilience feature off (1 attempt, no breaker, bulkhead, ejection or
+#       retry budget) with USERS virtual users, vs `oha -c USERS` for the same
+#       time, both against the same standalone fake server answering
+#       instantly. Rounds alternate which tool goes first. Bar: harness >= oha.
+#  (ii) the fake server vs a minimal hyper server under wrk: runs
+#       scripts/bench-mock.sh (owned by the mock-server) when it exists.
+#
+#   scripts/peers.sh                               # 50 users, 10 s, 3 rounds (~2 min)
+#   USERS=16 DURATION=5 ROUNDS=1 scripts/peers.sh  # shorter (DURATION in seconds)
+#   SKIP_MOCK=1 scripts/peers.sh                   # only (i)
+#
+# Installs wrk (apt) and oha (cargo install --locked, a few minutes) when
+# missing. Loopback only. Exits 1 when the generator bar fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+USERS=${USERS:-50}
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+BODY='{"model":"deepseek-v4-flash","messages":[{"role":"user","content":"Say hello to the benchmark."}],"max_tokens":64}'
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "wrk not found; installing it with apt-get" >&2
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v oha >/dev/null 2>&1; then
+  echo "oha not found; installing it with cargo install --locked (a few minutes)" >&2
+  cargo install oha --locked -q
+fi
+command -v python3 >/dev/null || { echo "python3 is needed to read summary.json" >&2; exit 1; }
+
+cargo build --release -q -p harness --bin harness
+cargo build --release -q -p mock-server --bin mock-server
+tmp=$(mktemp -d)
+spid=""
+cleanup() { [ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+cat > "$tmp/server.yaml" <<'YAML'
+server:
+  generation: { ttft: 0ms, tokens_per_second: unlimited, output_tokens: { constant: 5 } }
+YAML
+target/release/mock-server "$tmp/server.yaml" > "$tmp/server.out" 2>&1 &
+spid=$!
+URL=""
+for _ in $(seq 50); do
+  URL=$(grep -o 'http://[0-9.:]*' "$tmp/server.out" | head -1 || true)
+  [ -n "$URL" ] && break
+  sleep 0.1
+done
+[ -n "$URL" ] || { echo "fake server did not start:"; cat "$tmp/server.out"; exit 1; }
+
+cat > "$tmp/closed.yaml" <<YAML
+name: peers-closed
+seed: 1
+duration: ${DURATION}s
+target: { url: $URL }
+load:
+  model: closed
+  users: $USERS
+  requests:
+    - $BODY
+client:
+  retry: { max_attempts: 1, budget: { enabled: false } }
+  breaker: { enabled: false }
+  bulkhead: { enabled: false }
+  balancer: { ejection: { enabled: false } }
+YAML
+
+harness_rps() {
+  rm -rf "$tmp/out"
+  timeout $((DURATION + 60)) target/release/harness run "$tmp/closed.yaml" -q --out "$tmp/out" > "$tmp/harness.log" 2>&1 || {
+    echo "harness run failed:" >&2; cat "$tmp/harness.log" >&2; exit 1; }
+  python3 - "$tmp"/out/*/summary.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+a = s["arms"]["resilient"]
+if a["success_rate"] < 0.999:
+    sys.stderr.write(f"harness: success rate {a['success_rate']:.4f}\n")
+print(f"{s['load']['achieved_rps']:.0f}")
+PY
+}
+oha_rps() {
+  timeout $((DURATION + 60)) oha --no-tui --output-format json -c "$USERS" -z "${DURATION}s" -m POST \
+    -H 'Authorization: Bearer sk-x' -H 'content-type: application/json' -d "$BODY" \
+    "$URL/chat/completions" > "$tmp/oha.json" 2>"$tmp/oha.err" || { cat "$tmp/oha.err" >&2; exit 1; }
+  python3 - "$tmp/oha.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+if s["successRate"] < 0.999:
+    sys.stderr.write(f"oha: success rate {s['successRate']:.4f}\n")
+print(f"{s['requestsPerSec']:.0f}")
+PY
+}
+
+echo "machine: $(nproc) cores, $(uptime | sed 's/.*load average/load average/'), $(date -u +%FT%TZ)"
+echo "(i) closed model, $USERS users/connections, ${DURATION}s per run, non-streaming, instant fake server at $URL"
+printf "%-6s %14s %14s %8s\n" round "harness req/s" "oha req/s" ratio
+th=0; to=0
+for r in $(seq "$ROUNDS"); do
+  if [ $((r % 2)) -eq 1 ]; then h=$(harness_rps); o=$(oha_rps); else o=$(oha_rps); h=$(harness_rps); fi
+  printf "%-6s %14s %14s %8.2f\n" "$r" "$h" "$o" "$(awk -v h="$h" -v o="$o" 'BEGIN{print h/o}')"
+  th=$((th + h)); to=$((to + o))
+done
+ratio=$(awk -v h="$th" -v o="$to" 'BEGIN{printf "%.2f", h/o}')
+echo "machine after: $(uptime | sed 's/.*load average/load average/')"
+fail=0
+if awk -v r="$ratio" 'BEGIN{exit !(r >= 1.0)}'; then
+  echo "PASS generator vs oha: harness/oha = $ratio (sum of $ROUNDS rounds: $th vs $to requests/s)"
+else
+  echo "FAIL generator vs oha: harness/oha = $ratio (sum of $ROUNDS rounds: $th vs $to requests/s)"
+  fail=1
+fi
+kill "$spid" 2>/dev/null || true
+spid=""
+
+if [ -z "${SKIP_MOCK:-}" ]; then
+  if [ -x scripts/bench-mock.sh ]; then
+    echo "(ii) fake server vs minimal hyper server (scripts/bench-mock.sh)"
+    scripts/bench-mock.sh || echo "scripts/bench-mock.sh reported a failure"
+  else
+    echo "(ii) skipped: scripts/bench-mock.sh not found"
+  fi
+fi
+exit "$fail"
