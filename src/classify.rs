@@ -32,6 +32,14 @@ fn copy_meta(o: &mut Outcome, m: &CallMeta) {
     o.queue_wait = m.queue_wait;
 }
 
+/// Like [`copy_meta`] for a call whose meta is owned here: the statuses move
+/// instead of being copied (one allocation less per request).
+fn take_meta(o: &mut Outcome, m: &mut CallMeta) {
+    o.attempts = m.attempts;
+    o.statuses = std::mem::take(&mut m.statuses);
+    o.queue_wait = m.queue_wait;
+}
+
 fn success_class(m: &CallMeta) -> OutcomeClass {
     if m.fallback.is_some() {
         OutcomeClass::Fallback
@@ -43,12 +51,12 @@ fn success_class(m: &CallMeta) -> OutcomeClass {
 /// One non-streaming call.
 pub async fn run_chat(client: &Client, req: ChatRequest, o: &mut Outcome) {
     match client.chat(req).await {
-        Ok(resp) => {
-            copy_meta(o, &resp.meta);
+        Ok(mut resp) => {
+            take_meta(o, &mut resp.meta);
             o.class = success_class(&resp.meta);
         }
-        Err(e) => {
-            copy_meta(o, &e.meta);
+        Err(mut e) => {
+            take_meta(o, &mut e.meta);
             o.class = class_of(&e.kind);
         }
     }
