@@ -48,6 +48,24 @@ fn report_dir(out: &Path) -> PathBuf {
     dirs[0].clone()
 }
 
+/// Write `yaml` as a scenario and `harness run` it quietly with `extra`
+/// flags; returns the process output and the report folder.
+fn run(tag: &str, yaml: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let dir = tmp_dir(tag);
+    let sc = write(&dir, "scenario.yaml", yaml);
+    let out = dir.join("reports");
+    let mut args = vec![
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let o = harness(&args);
+    (o, report_dir(&out))
+}
+
 fn summary(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -94,18 +112,7 @@ gates:
 
 #[test]
 fn flaky_run_writes_a_consistent_report_and_passes_its_gates() {
-    let dir = tmp_dir("flaky");
-    let sc = write(&dir, "flaky.yaml", FLAKY);
-    let out = dir.join("reports");
-    let o = harness(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--gate",
-        "-q",
-    ]);
-    let rep = report_dir(&out);
+    let (o, rep) = run("flaky", FLAKY, &["--gate"]);
     let s = summary(&rep);
     // 4 = the machine was too busy for the generator to keep the schedule;
     // the run says so, and everything below must still hold.
@@ -181,17 +188,8 @@ fn flaky_run_writes_a_consistent_report_and_passes_its_gates() {
         "a row per second per arm:\n{csv}"
     );
     let hlog = std::fs::read(rep.join("latency.hlog")).unwrap();
-    let mut total = 0u64;
-    for entry in hdrhistogram::serialization::interval_log::IntervalLogIterator::new(&hlog) {
-        if let Ok(hdrhistogram::serialization::interval_log::LogEntry::Interval(h)) = entry {
-            if h.tag().map(|t| t.as_str()) == Some("resilient.latency") {
-                let mut d = hdrhistogram::serialization::Deserializer::new();
-                let b = base64_decode(h.encoded_histogram());
-                let hist: hdrhistogram::Histogram<u64> = d.deserialize(&mut b.as_slice()).unwrap();
-                total += hist.len();
-            }
-        }
-    }
+    let logged = harness::report::read_hlog(&hlog).unwrap();
+    let total = logged["resilient.latency"].0.len();
     assert_eq!(
         total, 240,
         "interval log holds every resilient request once"
@@ -218,43 +216,23 @@ fn flaky_run_writes_a_consistent_report_and_passes_its_gates() {
     );
 }
 
-fn base64_decode(s: &str) -> Vec<u8> {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut buf, mut bits) = (0u32, 0);
-    for c in s.bytes().filter(|c| *c != b'=' && !c.is_ascii_whitespace()) {
-        let v = T.iter().position(|t| *t == c).expect("base64") as u32;
-        buf = (buf << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-        }
-    }
-    out
-}
-
 #[test]
 fn retries_disabled_break_the_gate() {
-    let dir = tmp_dir("noretry");
-    let sc = write(&dir, "flaky.yaml", FLAKY);
-    let out = dir.join("reports");
-    let o = harness(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--gate",
-        "-q",
-        "--set",
-        "client.retry.max_attempts=1",
-        "--set",
-        "compare=[]",
-    ]);
+    let (o, rep) = run(
+        "noretry",
+        FLAKY,
+        &[
+            "--gate",
+            "--set",
+            "client.retry.max_attempts=1",
+            "--set",
+            "compare=[]",
+        ],
+    );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("FAIL"), "{stdout}");
-    let s = summary(&report_dir(&out));
+    let s = summary(&rep);
     assert_eq!(num(&s, "/arms/resilient/retries"), 0.0);
     assert!(num(&s, "/arms/resilient/success_rate") < 0.99);
 }
@@ -264,10 +242,8 @@ fn retries_disabled_break_the_gate() {
 /// which the uncorrected numbers hide, and the run says it was not healthy.
 #[test]
 fn a_stall_shows_in_corrected_latency_not_only_uncorrected() {
-    let dir = tmp_dir("stall");
-    let sc = write(
-        &dir,
-        "stall.yaml",
+    let (o, rep) = run(
+        "stall",
         r#"
 name: e2e-stall
 duration: 4s
@@ -281,22 +257,15 @@ load:
 client:
   retry: { max_attempts: 1 }
 "#,
+        &[],
     );
-    let out = dir.join("reports");
-    let o = harness(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
     assert_eq!(
         o.status.code(),
         Some(4),
         "unhealthy generator exits 4: {}",
         text(&o)
     );
-    let s = summary(&report_dir(&out));
+    let s = summary(&rep);
     let corrected = num(&s, "/arms/resilient/latency/corrected/p99_ms");
     let uncorrected = num(&s, "/arms/resilient/latency/uncorrected/p99_ms");
     assert!(
@@ -470,10 +439,8 @@ fn tune_runs_a_2x2_grid_and_recommends_a_feasible_setting() {
 
 #[test]
 fn abort_on_fail_stops_the_run_once_the_error_budget_is_spent() {
-    let dir = tmp_dir("abort");
-    let sc = write(
-        &dir,
-        "abort.yaml",
+    let (o, rep) = run(
+        "abort",
         r#"
 name: e2e-abort
 duration: 20s
@@ -484,23 +451,15 @@ load: { rate: 50/s }
 client: { retry: { max_attempts: 1 } }
 gates: [ "success_rate >= 99%" ]
 "#,
+        &["--abort-on-fail"],
     );
-    let out = dir.join("reports");
-    let o = harness(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--abort-on-fail",
-        "-q",
-    ]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("can no longer pass"),
         "{}",
         text(&o)
     );
-    let s = summary(&report_dir(&out));
+    let s = summary(&rep);
     assert_eq!(s["partial"], true);
     // 1% of 1000 planned requests may fail; 20% fail, so the run stops within
     // a few seconds instead of 20.
