@@ -186,3 +186,22 @@ async fn models_and_balance() {
     assert_eq!(v["balance_infos"][0]["currency"], "USD");
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn http2_prior_knowledge_works_too() {
+    let s = start(&instant(4)).await;
+    let c = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let r = chat(&c, &s.base_urls()[0], CHAT).await;
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.status(), 200);
+    let r = chat(&c, &s.base_urls()[0], CHAT_STREAM).await;
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(
+        data_lines(&bytes).last().map(String::as_str),
+        Some("[DONE]")
+    );
+    s.shutdown().await;
+}
