@@ -133,6 +133,40 @@ load:
   rate: $LAT_RATE/s
 YAML
   sum=$(run latency) && check latency "$sum" "$LATENCY_MS" || fails=$((fails + 1))
+  # Independent check: the same fault on a standalone fake server, measured
+  # by oha at the same rate. If oha sees the same p50, the excess over L is
+  # the server's (its delay), not the harness's measurement.
+  if command -v oha >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/oha" ]; then
+    OHA=$(command -v oha || echo "$HOME/.cargo/bin/oha")
+    cargo build --release -q -p mock-server --bin mock-server
+    printf 'server:\n  %s\n  faults:\n    - latency: { delay: %sms }\n' "$INSTANT" "$LATENCY_MS" > "$tmp/lat-server.yaml"
+    target/release/mock-server "$tmp/lat-server.yaml" > "$tmp/lat-server.out" 2>&1 &
+    mpid=$!
+    url=""
+    for _ in $(seq 50); do
+      url=$(grep -o 'http://[0-9.:]*' "$tmp/lat-server.out" | head -1 || true)
+      [ -n "$url" ] && break
+      sleep 0.1
+    done
+    if [ -n "$url" ]; then
+      timeout 120 "$OHA" --no-tui --output-format json -q "$LAT_RATE" -c 50 -z "$RUN" -m POST \
+        -H 'Authorization: Bearer sk-x' -H 'content-type: application/json' \
+        -d '{"model":"deepseek-v4-flash","messages":[{"role":"user","content":"hi"}],"max_tokens":64}' \
+        "$url/chat/completions" > "$tmp/oha-lat.json" 2>/dev/null || true
+      python3 - "$tmp/oha-lat.json" "$sum" "$LATENCY_MS" <<'PY' || true
+import json, sys
+o = json.load(open(sys.argv[1]))
+h = json.load(open(sys.argv[2]))["arms"]["resilient"]["latency"]["uncorrected"]["p50_ms"]
+p50 = o["latencyPercentiles"]["p50"] * 1000
+L = float(sys.argv[3])
+print(f"     cross-check: oha p50 on the same fault (standalone server, {o['summary']['requestsPerSec']:.0f}/s) "
+      f"{p50:.3f} ms ({p50 - L:+.3f}); harness uncorrected - oha = {h - p50:+.3f} ms")
+PY
+    fi
+    kill "$mpid" 2>/dev/null || true
+  else
+    echo "     cross-check skipped: oha not installed (scripts/peers.sh installs it)"
+  fi
 fi
 
 if [[ $ONLY == *c* ]]; then
