@@ -116,3 +116,48 @@ async fn nodes_and_seed_overrides() {
     assert_eq!(r.headers()["x-mock-node"], "2");
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn head_watchdog_spares_long_streams_and_idle_keep_alive() {
+    let s = start("header_read_timeout: 150ms\ngeneration: { ttft: 0ms, tokens_per_second: 10, output_tokens: 8 }").await;
+    // A stream longer than several watchdog periods completes.
+    let (bytes, end) = raw(
+        s.addrs()[0],
+        &post("/chat/completions", CHAT_STREAM),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(end, End::Fin);
+    assert_eq!(
+        data_lines(&bytes).last().map(String::as_str),
+        Some("[DONE]")
+    );
+    // An idle keep-alive connection is reused after idling past the limit.
+    let c = client();
+    let base = s.base_urls()[0].clone();
+    assert_eq!(
+        c.get(format!("{base}/models"))
+            .bearer_auth("k")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        c.get(format!("{base}/models"))
+            .bearer_auth("k")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        s.counters().nodes[0].connections_total,
+        2,
+        "raw + one reused keep-alive connection"
+    );
+    s.shutdown().await;
+}

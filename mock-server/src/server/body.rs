@@ -4,7 +4,7 @@
 //! The stream is polled by hyper itself (no extra task), so a client that
 //! leaves drops it and nothing is left running.
 
-use super::conn::ConnCtl;
+use super::conn::{BodyGuard, ConnCtl};
 use super::emit::{Emitter, Step};
 use bytes::Bytes;
 use futures::Stream;
@@ -52,6 +52,7 @@ pub struct Slots {
 struct Drive<E> {
     emitter: E,
     ctl: Arc<ConnCtl>,
+    _in_flight: BodyGuard,
     slots: Slots,
     next_keep_alive: Option<Instant>,
     done: bool,
@@ -61,6 +62,7 @@ struct Drive<E> {
 pub fn streamed<E: Emitter>(emitter: E, ctl: Arc<ConnCtl>, slots: Slots) -> Body {
     let drive = Drive {
         emitter,
+        _in_flight: ctl.body_started(),
         ctl,
         slots,
         next_keep_alive: None,

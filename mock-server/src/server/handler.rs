@@ -35,6 +35,7 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let (shared, index) = (&*ctl.shared, ctl.index);
+    let _request = ctl.request_started();
     if req.uri().path().starts_with("/_mock/") {
         return Ok(control::handle(shared, index, req).await);
     }
