@@ -32,6 +32,9 @@ if ! command -v oha >/dev/null 2>&1; then
   cargo install oha --locked -q
 fi
 command -v python3 >/dev/null || { echo "python3 is needed to read summary.json" >&2; exit 1; }
+if [ ! -x /usr/bin/time ]; then
+  apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
+fi
 
 cargo build --release -q -p harness --bin harness
 cargo build --release -q -p mock-server --bin mock-server
@@ -73,37 +76,43 @@ YAML
 
 harness_rps() {
   rm -rf "$tmp/out"
-  timeout $((DURATION + 60)) target/release/harness run "$tmp/closed.yaml" -q --out "$tmp/out" > "$tmp/harness.log" 2>&1 || {
+  timeout $((DURATION + 60)) /usr/bin/time -f "%U %S" -o "$tmp/cpu" target/release/harness run "$tmp/closed.yaml" -q --out "$tmp/out" > "$tmp/harness.log" 2>&1 || {
     echo "harness run failed:" >&2; cat "$tmp/harness.log" >&2; exit 1; }
-  python3 - "$tmp"/out/*/summary.json <<'PY'
+  python3 - "$tmp"/out/*/summary.json "$tmp/cpu" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 a = s["arms"]["resilient"]
 if a["success_rate"] < 0.999:
     sys.stderr.write(f"harness: success rate {a['success_rate']:.4f}\n")
-print(f"{s['load']['achieved_rps']:.0f}")
+u, k = map(float, open(sys.argv[2]).read().split())
+print(f"{s['load']['achieved_rps']:.0f} {(u + k) / a['requests'] * 1e6:.1f}")
 PY
 }
 oha_rps() {
-  timeout $((DURATION + 60)) oha --no-tui --output-format json -c "$USERS" -z "${DURATION}s" -m POST \
+  timeout $((DURATION + 60)) /usr/bin/time -f "%U %S" -o "$tmp/cpu" oha --no-tui --output-format json -c "$USERS" -z "${DURATION}s" -m POST \
     -H 'Authorization: Bearer sk-x' -H 'content-type: application/json' -d "$BODY" \
     "$URL/chat/completions" > "$tmp/oha.json" 2>"$tmp/oha.err" || { cat "$tmp/oha.err" >&2; exit 1; }
-  python3 - "$tmp/oha.json" <<'PY'
+  python3 - "$tmp/oha.json" "$tmp/cpu" <<'PY'
 import json, sys
-s = json.load(open(sys.argv[1]))["summary"]
+o = json.load(open(sys.argv[1]))
+s = o["summary"]
 if s["successRate"] < 0.999:
     sys.stderr.write(f"oha: success rate {s['successRate']:.4f}\n")
-print(f"{s['requestsPerSec']:.0f}")
+n = sum(o["statusCodeDistribution"].values())
+u, k = map(float, open(sys.argv[2]).read().split())
+print(f"{s['requestsPerSec']:.0f} {(u + k) / n * 1e6:.1f}")
 PY
 }
 
 echo "machine: $(nproc) cores, $(uptime | sed 's/.*load average/load average/'), $(date -u +%FT%TZ)"
 echo "(i) closed model, $USERS users/connections, ${DURATION}s per run, non-streaming, instant fake server at $URL"
-printf "%-6s %14s %14s %8s\n" round "harness req/s" "oha req/s" ratio
+echo "(cpu = the tool's own user+system CPU per request, from /usr/bin/time; the server is a separate process)"
+printf "%-6s %14s %14s %8s %16s %16s\n" round "harness req/s" "oha req/s" ratio "harness cpu us/r" "oha cpu us/r"
 th=0; to=0
 for r in $(seq "$ROUNDS"); do
-  if [ $((r % 2)) -eq 1 ]; then h=$(harness_rps); o=$(oha_rps); else o=$(oha_rps); h=$(harness_rps); fi
-  printf "%-6s %14s %14s %8.2f\n" "$r" "$h" "$o" "$(awk -v h="$h" -v o="$o" 'BEGIN{print h/o}')"
+  if [ $((r % 2)) -eq 1 ]; then read -r h hc < <(harness_rps); read -r o oc < <(oha_rps)
+  else read -r o oc < <(oha_rps); read -r h hc < <(harness_rps); fi
+  printf "%-6s %14s %14s %8.2f %16s %16s\n" "$r" "$h" "$o" "$(awk -v h="$h" -v o="$o" 'BEGIN{print h/o}')" "$hc" "$oc"
   th=$((th + h)); to=$((to + o))
 done
 ratio=$(awk -v h="$th" -v o="$to" 'BEGIN{printf "%.2f", h/o}')
