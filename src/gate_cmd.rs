@@ -193,13 +193,9 @@ pub fn write_outputs(
     Ok(())
 }
 
-/// Write a file through a temporary sibling and a rename, so readers never
-/// see half a file.
+/// [`crate::report::write_atomic`] with the error as text.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    crate::report::write_atomic(path, bytes).map_err(|e| e.to_string())
 }
 
 /// Run `harness baseline save`; returns the exit code.

@@ -8,7 +8,6 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::Msg;
 use crate::outcome::{Arm, EventRecord};
 
 pub(super) async fn forward_events(
@@ -16,7 +15,7 @@ pub(super) async fn forward_events(
     arm: Arm,
     endpoints: Vec<String>,
     t0: Instant,
-    tx: mpsc::Sender<Msg>,
+    tx: mpsc::Sender<EventRecord>,
 ) {
     loop {
         let rec = match rx.recv().await {
@@ -42,7 +41,7 @@ pub(super) async fn forward_events(
             },
             Err(broadcast::error::RecvError::Closed) => break,
         };
-        if tx.send(Msg::Event(rec)).await.is_err() {
+        if tx.send(rec).await.is_err() {
             break;
         }
     }
@@ -111,7 +110,7 @@ pub fn event_record(ev: &ClientEvent, arm: Arm, t0: Instant) -> EventRecord {
 pub(super) async fn phase_events(
     phases: Vec<mock_server::PhaseInfo>,
     t0: Instant,
-    tx: mpsc::Sender<Msg>,
+    tx: mpsc::Sender<EventRecord>,
     stop: CancellationToken,
 ) {
     let mut marks: Vec<(Duration, &'static str, usize)> = Vec::new();
@@ -136,7 +135,7 @@ pub(super) async fn phase_events(
             state: None,
             detail: serde_json::json!({ "phase": p.name, "nodes": p.nodes }),
         };
-        if tx.send(Msg::Event(rec)).await.is_err() {
+        if tx.send(rec).await.is_err() {
             return;
         }
     }

@@ -78,11 +78,6 @@ pub enum Progress {
     Plain,
 }
 
-enum Msg {
-    Outcome(Outcome),
-    Event(EventRecord),
-}
-
 struct ArmRun {
     arm: Arm,
     client: Client,
@@ -120,7 +115,10 @@ pub async fn execute_with(
     for &arm in &arms {
         runs.push(start_arm(s, arm).await?);
     }
-    let (tx, rx) = mpsc::channel::<Msg>(65_536);
+    // Outcomes from every arm's driver, and events from clients and phases,
+    // each on one channel to the recorder thread.
+    let (otx, orx) = mpsc::channel::<Outcome>(65_536);
+    let (tx, rx) = mpsc::channel::<EventRecord>(65_536);
     let recorder = Recorder::new(RecorderConfig {
         arms: arms.clone(),
         events_path: dir.join("events.jsonl"),
@@ -157,7 +155,7 @@ pub async fn execute_with(
     };
     let rec_task = on_own_thread(
         "harness-recorder",
-        record_loop(recorder, rx, gauges, t0, progress, watch),
+        record_loop(recorder, orx, rx, gauges, t0, progress, watch),
     )
     .map_err(other("recorder thread"))?;
     let phase_task = if s.target.is_none() {
@@ -183,15 +181,6 @@ pub async fn execute_with(
             seed: s.seed,
             drain,
         };
-        let (otx, mut orx) = mpsc::channel::<Outcome>(65_536);
-        let fwd = tx.clone();
-        tokio::spawn(async move {
-            while let Some(o) = orx.recv().await {
-                if fwd.send(Msg::Outcome(o)).await.is_err() {
-                    break;
-                }
-            }
-        });
         let ev = tokio::spawn(forward_events(
             r.client.events(),
             r.arm,
@@ -203,7 +192,7 @@ pub async fn execute_with(
             r.client.clone(),
             job,
             t0,
-            otx,
+            otx.clone(),
             stop.clone(),
             r.gauges.clone(),
         ));
@@ -227,6 +216,7 @@ pub async fn execute_with(
         p.abort();
     }
     drop(tx);
+    drop(otx);
     let (recorder, lost_events) = rec_task
         .await
         .map_err(|_| RunError::Other("the recorder thread died".into()))?;
@@ -355,11 +345,15 @@ async fn start_arm(s: &Scenario, arm: Arm) -> Result<ArmRun, RunError> {
     })
 }
 
-fn report_dir(root: &Path, name: &str) -> Result<PathBuf, String> {
-    let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
+/// `20261126T103656Z`: the UTC time, sortable and safe in a file name.
+pub fn utc_stamp() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
-        .replace([':', '-'], "");
-    let base = root.join(format!("{name}-{stamp}"));
+        .replace([':', '-'], "")
+}
+
+fn report_dir(root: &Path, name: &str) -> Result<PathBuf, String> {
+    let base = root.join(format!("{name}-{}", utc_stamp()));
     let mut dir = base.clone();
     let mut n = 1;
     while dir.exists() {

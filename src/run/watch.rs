@@ -10,9 +10,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{Msg, Progress};
+use super::Progress;
 use crate::driver::Gauges;
-use crate::outcome::Arm;
+use crate::outcome::{Arm, EventRecord, Outcome};
 use crate::record::Recorder;
 use crate::scenario::{load::Model, Scenario};
 use crate::schedule::Schedule;
@@ -88,7 +88,8 @@ pub(super) fn expected_requests(s: &Scenario) -> Option<u64> {
 
 pub(super) async fn record_loop(
     mut rec: Recorder,
-    mut rx: mpsc::Receiver<Msg>,
+    mut outcomes: mpsc::Receiver<Outcome>,
+    mut events: mpsc::Receiver<EventRecord>,
     gauges: Vec<(Arm, Arc<Gauges>)>,
     t0: Instant,
     progress: Progress,
@@ -98,18 +99,22 @@ pub(super) async fn record_loop(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut seconds = 0u64;
     let mut lost = 0u64;
-    loop {
+    let (mut outcomes_done, mut events_done) = (false, false);
+    while !(outcomes_done && events_done) {
         tokio::select! {
             biased;
-            msg = rx.recv() => match msg {
-                Some(Msg::Outcome(o)) => rec.record(&o),
-                Some(Msg::Event(e)) => {
+            o = outcomes.recv(), if !outcomes_done => match o {
+                Some(o) => rec.record(&o),
+                None => outcomes_done = true,
+            },
+            e = events.recv(), if !events_done => match e {
+                Some(e) => {
                     if e.kind == "events_lost" {
                         lost += e.detail["lost"].as_u64().unwrap_or(0);
                     }
                     rec.record_event(e)
                 }
-                None => break,
+                None => events_done = true,
             },
             _ = tick.tick() => {
                 for (arm, g) in &gauges {

@@ -196,10 +196,7 @@ fn objective_text(o: &Objective, r: &Row) -> String {
 }
 
 fn tune_dir(root: &Path, name: &str) -> Result<PathBuf, String> {
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-        .to_string()
-        .replace([':', '-'], "");
-    let dir = root.join(format!("{name}-tune-{stamp}"));
+    let dir = root.join(format!("{name}-tune-{}", run::utc_stamp()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
 }
