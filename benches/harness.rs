@@ -11,13 +11,15 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use futures::future::join_all;
-use harness::driver::execute;
+use harness::driver::{drive, execute, Gauges, Job, Pacing};
 use harness::outcome::{Arm, OutcomeClass};
-use harness::scenario::load::Shape;
+use harness::scenario::load::{Pick, Shape};
 use harness::schedule::Schedule;
 use harness::units::Rate;
 use resilient_client::{ChatRequest, Client, ClientConfig, Message, Model};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 const BROWNOUT: &str = include_str!("../scenarios/brownout.yaml");
 const SERVER: &str =
@@ -25,6 +27,10 @@ const SERVER: &str =
 const CONCURRENCY: usize = 16;
 const PAIRED_ROUNDS: usize = 9;
 const PAIRED_REQUESTS: usize = 3200;
+/// Closed-model users (connections) of the generator-overhead comparison.
+const USERS: usize = 50;
+/// Length of one arm's run in that comparison.
+const LOOP_FOR: Duration = Duration::from_secs(2);
 
 fn bench_parse(c: &mut Criterion) {
     let mut g = c.benchmark_group("scenario");
@@ -168,7 +174,150 @@ fn bench_request(c: &mut Criterion) {
         full_sum / PAIRED_ROUNDS as f64,
         ratios[PAIRED_ROUNDS / 2]
     );
+    generator_overhead(&rt, &base, &raw);
     rt.block_on(server.shutdown());
+}
+
+/// User + system CPU seconds of this process so far (Linux `/proc`, clock
+/// ticks of 10 ms: good to ~1% over a 2 s arm). None elsewhere.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// `USERS` loops sending back to back for `LOOP_FOR`; returns requests done.
+async fn loops<F, Fut>(send: F) -> u64
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let end = Instant::now() + LOOP_FOR;
+    let tasks: Vec<_> = (0..USERS)
+        .map(|_| {
+            let send = send.clone();
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < end {
+                    send().await;
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in join_all(tasks).await {
+        total += t.expect("loop task");
+    }
+    total
+}
+
+/// How much the generator costs on top of the client it drives, the
+/// question behind "harness vs oha" (scripts/peers.sh): USERS closed-model
+/// users through `driver::drive` (tasks, outcome channel, bursts), the same
+/// number of plain loops calling the same bare client, and plain loops on
+/// bare reqwest (the client's transport). Rounds alternate the order.
+fn generator_overhead(rt: &tokio::runtime::Runtime, base: &str, raw: &Client) {
+    let url = format!("{base}/chat/completions");
+    let body = serde_json::to_vec(&request()).expect("encode");
+    let http = reqwest::Client::builder()
+        .http1_only()
+        .tcp_nodelay(true)
+        .no_proxy()
+        .build()
+        .expect("reqwest");
+    let names = [
+        "bare reqwest loops",
+        "client.chat loops",
+        "driver::drive (closed)",
+    ];
+    let mut sums = [(0.0, 0.0); 3];
+    let rounds = 3;
+    for round in 0..rounds {
+        for k in 0..3 {
+            let arm = (round + k) % 3;
+            let c0 = cpu_seconds();
+            let t = std::time::Instant::now();
+            let n = rt.block_on(async {
+                match arm {
+                    0 => {
+                        let (http, url, body) = (http.clone(), url.clone(), body.clone());
+                        loops(move || {
+                            let req = http
+                                .post(&url)
+                                .bearer_auth("sk-bench")
+                                .header("content-type", "application/json")
+                                .body(body.clone())
+                                .send();
+                            async move {
+                                let r = req.await.expect("send");
+                                assert!(r.status().is_success());
+                                r.bytes().await.expect("body");
+                            }
+                        })
+                        .await
+                    }
+                    1 => {
+                        let raw = raw.clone();
+                        loops(move || {
+                            let raw = raw.clone();
+                            async move {
+                                raw.chat(request()).await.expect("chat");
+                            }
+                        })
+                        .await
+                    }
+                    _ => {
+                        let (tx, mut rx) = mpsc::channel::<harness::outcome::Outcome>(65_536);
+                        let count = tokio::spawn(async move {
+                            let mut n = 0u64;
+                            while let Some(o) = rx.recv().await {
+                                assert_eq!(o.class, OutcomeClass::Ok);
+                                n += 1;
+                            }
+                            n
+                        });
+                        let job = Job {
+                            arm: Arm::Raw,
+                            pacing: Pacing::Closed {
+                                users: USERS,
+                                think_time: Duration::ZERO,
+                                duration: LOOP_FOR,
+                            },
+                            requests: std::sync::Arc::new(vec![request()]),
+                            pick: Pick::Rotate,
+                            stream: false,
+                            seed: 1,
+                            drain: Duration::from_secs(5),
+                        };
+                        let gauges = std::sync::Arc::new(Gauges::default());
+                        let stop = CancellationToken::new();
+                        drive(raw.clone(), job, Instant::now(), tx, stop, gauges).await;
+                        count.await.expect("counter")
+                    }
+                }
+            });
+            let secs = t.elapsed().as_secs_f64();
+            let cpu = match (c0, cpu_seconds()) {
+                (Some(a), Some(b)) => (b - a) / n as f64 * 1e6,
+                _ => f64::NAN,
+            };
+            sums[arm].0 += n as f64 / secs;
+            sums[arm].1 += cpu;
+        }
+    }
+    println!("generator overhead ({USERS} users, {rounds} rounds of {LOOP_FOR:?}, in-process server; cpu includes the server):");
+    for (name, (rps, cpu)) in names.iter().zip(sums) {
+        println!(
+            "  {name:24} {:>8.0} req/s  {:>5.1} us CPU/request  ({:.2}x bare reqwest)",
+            rps / rounds as f64,
+            cpu / rounds as f64,
+            rps / sums[0].0
+        );
+    }
 }
 
 fn config() -> Criterion {
