@@ -115,7 +115,7 @@ async fn chat(
         node.counters.fault(kind);
     }
     if !decision.header_delay.is_zero() {
-        tokio::time::sleep(decision.header_delay).await;
+        super::precise::sleep(decision.header_delay).await;
     }
     match &decision.response {
         Some(ResponseFault::Status(reply)) => return error(node, reply),
@@ -174,7 +174,7 @@ async fn chat(
         return ok(node, JSON, body::streamed(emitter, ctl, slots));
     }
     if !generation.is_zero() {
-        tokio::time::sleep(generation).await;
+        super::precise::sleep(generation).await;
     }
     drop(slots);
     ok(node, JSON, full(completion_body(&script)))

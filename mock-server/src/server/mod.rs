@@ -7,4 +7,5 @@ pub mod control;
 pub mod counters;
 pub mod emit;
 pub mod handler;
+pub mod precise;
 pub mod state;
