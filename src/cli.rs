@@ -130,6 +130,13 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    // `RUST_LOG=resilient_client=debug` shows the client's request and
+    // attempt spans; quiet by default.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
