@@ -231,10 +231,13 @@ pub async fn execute_with(
         file,
         &runs,
         &stats,
-        started_at,
-        end,
-        partial,
-        lost_events,
+        Ended {
+            started_at,
+            end,
+            partial,
+            lost_events,
+            schedule_len: expected,
+        },
     );
     for r in runs {
         if let Some(server) = r.server {
@@ -364,27 +367,37 @@ fn report_dir(root: &Path, name: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How a run ended, for [`run_info`].
+struct Ended {
+    started_at: SystemTime,
+    end: Duration,
+    partial: bool,
+    lost_events: u64,
+    /// Requests the open-model schedule holds.
+    schedule_len: Option<u64>,
+}
+
 fn run_info(
     s: &Scenario,
     file: &Path,
     runs: &[ArmRun],
     stats: &[(Arm, DriveStats)],
-    started_at: SystemTime,
-    end: Duration,
-    partial: bool,
-    lost_events: u64,
+    ended: Ended,
 ) -> RunInfo {
-    let (asked_rps, schedule_len) = match s.load.model {
-        Model::Open => match s.load.shape() {
-            Ok(shape) => {
-                let sched = Schedule::new(shape, s.duration, s.seed);
-                let mean = sched.mean_rate();
-                (Some(mean), Some(sched.count() as u64))
-            }
-            Err(_) => (None, None),
-        },
-        Model::Closed => (None, None),
+    let Ended {
+        started_at,
+        end,
+        partial,
+        lost_events,
+        schedule_len,
+    } = ended;
+    let asked_rps = match s.load.model {
+        Model::Open => s
+            .load
+            .shape()
+            .ok()
+            .map(|shape| Schedule::new(shape, s.duration, s.seed).mean_rate()),
+        Model::Closed => None,
     };
     RunInfo {
         scenario_name: s.name.clone(),
