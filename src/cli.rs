@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::scenario::{self, Scenario};
+use crate::scenario;
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -168,7 +168,7 @@ pub fn main() -> ExitCode {
 fn validate(args: &ValidateArgs) -> u8 {
     match scenario::load(&args.scenario, &args.sets) {
         Ok(s) => {
-            print!("{}", describe(&s));
+            print!("{}", crate::describe::describe(&s));
             println!("{}: ok", args.scenario.display());
             exit::OK
         }
@@ -176,127 +176,5 @@ fn validate(args: &ValidateArgs) -> u8 {
             eprintln!("error: {e}");
             exit::ERROR
         }
-    }
-}
-
-/// A human description of what a scenario will do.
-pub fn describe(s: &Scenario) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let _ = writeln!(out, "scenario  {} (seed {})", s.name, s.seed);
-    if let Some(d) = &s.description {
-        for line in d.trim().lines() {
-            let _ = writeln!(out, "          {line}");
-        }
-    }
-    let _ = writeln!(out, "duration  {}", humantime::format_duration(s.duration));
-    let load = &s.load;
-    match load.model {
-        scenario::load::Model::Open => {
-            if let Ok(shape) = load.shape() {
-                let sched = crate::schedule::Schedule::new(shape.clone(), s.duration, s.seed);
-                let mean = sched.mean_rate();
-                let _ = writeln!(
-                    out,
-                    "load      open, {} (mean {:.1}/s, ~{} requests), max_in_flight {}",
-                    shape_name(&shape),
-                    mean,
-                    (mean * s.duration.as_secs_f64()).round(),
-                    load.max_in_flight
-                );
-            }
-        }
-        scenario::load::Model::Closed => {
-            let _ = writeln!(
-                out,
-                "load      closed, {} users, think time {}",
-                load.users.unwrap_or(0),
-                humantime::format_duration(load.think_time.unwrap_or_default())
-            );
-        }
-    }
-    let _ = writeln!(
-        out,
-        "requests  {} bod{}, {}, {}",
-        load.requests.len().max(1),
-        if load.requests.len() > 1 { "ies" } else { "y" },
-        if load.stream {
-            "streaming"
-        } else {
-            "non-streaming"
-        },
-        match load.pick {
-            scenario::load::Pick::Rotate => "rotated",
-            scenario::load::Pick::Sample => "sampled",
-        }
-    );
-    match &s.target {
-        Some(t) => {
-            let _ = writeln!(out, "target    {}", t.url.join(", "));
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "server    embedded, {} node(s) on 127.0.0.1",
-                s.server.nodes()
-            );
-            let faults = |fs: &[mock_server::config::Fault]| -> String {
-                fs.iter()
-                    .map(|f| {
-                        let (rate, nodes) = f.scope();
-                        let mut d = format!("{} {:.0}%", f.kind().name(), rate.get() * 100.0);
-                        if let Some(n) = nodes {
-                            d.push_str(&format!(" on nodes {n:?}"));
-                        }
-                        d
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            if !s.server.faults.is_empty() {
-                let _ = writeln!(out, "  always  {}", faults(&s.server.faults));
-            }
-            for p in &s.server.phases {
-                let end = p.duration.map_or("end".to_string(), |d| {
-                    humantime::format_duration(p.at.0 + d.0).to_string()
-                });
-                let _ = writeln!(
-                    out,
-                    "  phase   {} {}..{}{}: {}",
-                    p.name,
-                    humantime::format_duration(p.at.0),
-                    end,
-                    p.nodes
-                        .as_ref()
-                        .map_or(String::new(), |n| format!(" on nodes {n:?}")),
-                    faults(&p.faults)
-                );
-            }
-        }
-    }
-    if !s.compare.is_empty() {
-        let _ = writeln!(out, "compare   resilient vs raw (same schedule and seed)");
-    }
-    for g in &s.gates {
-        let _ = writeln!(out, "gate      {g}");
-    }
-    out
-}
-
-fn shape_name(shape: &scenario::load::Shape) -> String {
-    use scenario::load::Shape;
-    match shape {
-        Shape::Constant(r) => format!("constant {r}"),
-        Shape::Ramp { from, to } => format!("ramp {from} -> {to}"),
-        Shape::Steps(s) => format!("{} steps", s.len()),
-        Shape::Sine {
-            mean,
-            amplitude,
-            period,
-        } => format!(
-            "sine {mean} +/- {amplitude} every {}",
-            humantime::format_duration(*period)
-        ),
-        Shape::Poisson(r) => format!("poisson {r}"),
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod describe;
 pub mod driver;
 pub mod gate;
 pub mod gate_cmd;

@@ -469,3 +469,24 @@ gates: [ "success_rate >= 99%" ]
         num(&s, "/elapsed_s")
     );
 }
+
+#[test]
+fn validate_describes_what_the_run_will_do() {
+    let dir = tmp_dir("describe");
+    let sc = write(&dir, "flaky.yaml", FLAKY);
+    let o = harness(&["validate", sc.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        "~240 requests",
+        "2 node(s)",
+        "always  reset 5%",
+        "phase   down 1s..3s on nodes [0]: status 100%",
+        "retry 3 attempts, backoff 10ms",
+        "breaker count window 10",
+        "compare   resilient vs raw",
+        "gate      breaker_opens >= 1",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+}
