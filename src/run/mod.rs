@@ -72,6 +72,9 @@ fn other(what: &str) -> impl FnOnce(String) -> RunError + '_ {
 pub enum Progress {
     /// Nothing until the summary.
     Quiet,
+    /// Nothing at all, not even the summary table (`tune`, which prints its
+    /// own ranked table).
+    Silent,
     /// One line redrawn in place every second.
     Tty,
     /// A plain line every 5 seconds (logs, CI).
@@ -246,14 +249,16 @@ pub async fn execute_with(
     }
     let files = report::write_report(&dir, &run, &info)
         .map_err(|e| RunError::Other(format!("writing the report: {e}")))?;
-    if progress != Progress::Quiet {
+    if matches!(progress, Progress::Tty | Progress::Plain) {
         eprintln!();
     }
-    println!("{}", report::summary_table(&run, &info));
-    if let Some(why) = &files.png_skipped {
-        println!("PNG charts skipped: {why} (SVG charts were written)");
+    if progress != Progress::Silent {
+        println!("{}", report::summary_table(&run, &info));
+        if let Some(why) = &files.png_skipped {
+            println!("PNG charts skipped: {why} (SVG charts were written)");
+        }
+        println!("report: {}", dir.display());
     }
-    println!("report: {}", dir.display());
     let summary = read_json(&dir.join("summary.json")).map_err(other("summary.json"))?;
     let healthy = summary
         .pointer("/generator/healthy")

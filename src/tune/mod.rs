@@ -135,7 +135,7 @@ async fn tune(args: &TuneArgs) -> Result<u8, String> {
                 r + 1
             );
             let s = scenario::load(&args.scenario, &sets).map_err(|e| e.to_string())?;
-            let out = run::execute(&s, &args.scenario, &runs_dir, Progress::Quiet)
+            let out = run::execute(&s, &args.scenario, &runs_dir, Progress::Silent)
                 .await
                 .map_err(|e| e.to_string())?;
             summaries.push(out.summary);
