@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use futures::future::join_all;
-use harness::driver::{drive, execute, Gauges, Job, Pacing};
+use harness::driver::{drive, execute, Gauges, Job, Pacing, Sender};
 use harness::outcome::{Arm, OutcomeClass};
 use harness::scenario::load::{Pick, Shape};
 use harness::schedule::Schedule;
@@ -271,12 +271,14 @@ fn generator_overhead(rt: &tokio::runtime::Runtime, base: &str, raw: &Client) {
                         .await
                     }
                     _ => {
-                        let (tx, mut rx) = mpsc::channel::<harness::outcome::Outcome>(65_536);
+                        let (tx, mut rx) = mpsc::channel::<Vec<harness::outcome::Outcome>>(4_096);
                         let count = tokio::spawn(async move {
                             let mut n = 0u64;
-                            while let Some(o) = rx.recv().await {
-                                assert_eq!(o.class, OutcomeClass::Ok);
-                                n += 1;
+                            while let Some(burst) = rx.recv().await {
+                                for o in burst {
+                                    assert_eq!(o.class, OutcomeClass::Ok);
+                                    n += 1;
+                                }
                             }
                             n
                         });
@@ -295,7 +297,15 @@ fn generator_overhead(rt: &tokio::runtime::Runtime, base: &str, raw: &Client) {
                         };
                         let gauges = std::sync::Arc::new(Gauges::default());
                         let stop = CancellationToken::new();
-                        drive(raw.clone(), job, Instant::now(), tx, stop, gauges).await;
+                        drive(
+                            Sender::Client(raw.clone()),
+                            job,
+                            Instant::now(),
+                            tx,
+                            stop,
+                            gauges,
+                        )
+                        .await;
                         count.await.expect("counter")
                     }
                 }

@@ -98,7 +98,16 @@ pub fn describe(s: &Scenario) -> String {
             }
         }
     }
-    let _ = write!(out, "{}", describe_client(&s.client));
+    if s.load.via == scenario::load::Via::Direct {
+        let _ = writeln!(
+            out,
+            "via       direct: plain HTTP/1.1 connections, no client under test (only client.timeouts.connect {} and total {} apply)",
+            humantime::format_duration(s.client.timeouts.connect),
+            humantime::format_duration(s.client.timeouts.total)
+        );
+    } else {
+        let _ = write!(out, "{}", describe_client(&s.client));
+    }
     if !s.compare.is_empty() {
         let _ = writeln!(out, "compare   resilient vs raw (same schedule and seed)");
     }

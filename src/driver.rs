@@ -4,7 +4,8 @@
 //! and every [`Outcome`] goes over a channel to the recorder. Nothing here
 //! keeps per-request state after the outcome is sent.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::classify;
+use crate::direct::{Direct, Held, Watchdog};
 use crate::outcome::{Arm, Outcome};
 use crate::scenario::load::Pick;
 use crate::schedule::Schedule;
@@ -64,6 +66,15 @@ pub struct Job {
     pub drain: Duration,
 }
 
+/// What carries an arm's requests.
+#[derive(Debug, Clone)]
+pub enum Sender {
+    /// The client under test (or the bare client of the raw arm).
+    Client(Client),
+    /// Plain HTTP/1.1 connections, no client (`load.via: direct`).
+    Direct(Arc<Direct>),
+}
+
 /// Generator facts of one arm, for the report's `generator` section.
 #[derive(Debug, Clone, Default)]
 pub struct DriveStats {
@@ -79,18 +90,43 @@ pub struct DriveStats {
 /// Live counters the progress line and recorder sample.
 #[derive(Debug, Default)]
 pub struct Gauges {
+    /// Requests in flight, one counter per load thread (each on its own
+    /// cache line, so two cores never bump the same one).
+    shards: [Shard; GAUGE_SHARDS],
+}
+
+const GAUGE_SHARDS: usize = 8;
+
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Shard(AtomicI64);
+
+impl Gauges {
     /// Requests currently in flight.
-    pub in_flight: AtomicU64,
+    pub fn in_flight(&self) -> u64 {
+        let n: i64 = self
+            .shards
+            .iter()
+            .map(|s| s.0.load(Ordering::Relaxed))
+            .sum();
+        n.max(0) as u64
+    }
+
+    fn add(&self, shard: usize, delta: i64) {
+        self.shards[shard % GAUGE_SHARDS]
+            .0
+            .fetch_add(delta, Ordering::Relaxed);
+    }
 }
 
 /// Run one arm to completion (or until `stop` is cancelled), sending each
 /// outcome to `out`. Returns when every started request has ended or been
 /// abandoned after the drain limit.
 pub async fn drive(
-    client: Client,
+    sender: Sender,
     job: Job,
     t0: Instant,
-    out: mpsc::Sender<Outcome>,
+    out: mpsc::Sender<Vec<Outcome>>,
     stop: CancellationToken,
     gauges: Arc<Gauges>,
 ) -> DriveStats {
@@ -99,12 +135,15 @@ pub async fn drive(
     let mut stats = DriveStats::default();
     let picker = Picker::new(&job);
     let (batch_tx, batch_rx) = mpsc::channel(BATCH_CAPACITY);
-    let forwarder = tokio::spawn(forward_in_bursts(batch_rx, out));
+    let forwarder = tokio::spawn(forward_in_bursts(batch_rx, out.clone()));
+    let mut closed_started = None;
     let ctx = Ctx {
-        client,
+        sender,
+        requests: job.requests.clone(),
         t0,
         out: batch_tx,
         gauges,
+        shard: 0,
         abort: abort.clone(),
         arm: job.arm,
         stream: job.stream,
@@ -154,32 +193,89 @@ pub async fn drive(
             duration,
         } => {
             let started = Arc::new(AtomicU64::new(0));
-            for user in 0..users {
-                let ctx = ctx.clone();
-                let stop = stop.clone();
-                let started = started.clone();
-                let mut picker = picker.fork(user as u64);
-                tracker.spawn(async move {
-                    let end = ctx.t0 + duration;
-                    while Instant::now() < end && !stop.is_cancelled() {
-                        started.fetch_add(1, Ordering::Relaxed);
-                        let intended = ctx.t0.elapsed();
-                        ctx.run_one(picker.next(), intended).await;
-                        if !think_time.is_zero() {
-                            tokio::select! {
-                                _ = stop.cancelled() => break,
-                                _ = tokio::time::sleep(think_time) => {}
-                            }
-                        }
-                    }
+            let end = t0 + duration;
+            // Users look at a plain flag before each request: the token's
+            // own check takes a lock shared by every core.
+            let stopping = Arc::new(AtomicBool::new(false));
+            {
+                let (stop, stopping) = (stop.clone(), stopping.clone());
+                tokio::spawn(async move {
+                    stop.cancelled().await;
+                    stopping.store(true, Ordering::Relaxed);
                 });
+            }
+            let user = |ctx: Ctx, u: usize| {
+                user_loop(
+                    ctx,
+                    picker.fork(u as u64),
+                    stop.clone(),
+                    stopping.clone(),
+                    started.clone(),
+                    end,
+                    think_time,
+                )
+            };
+            if matches!(ctx.sender, Sender::Direct(_)) {
+                // Plain connections: one current-thread runtime per core,
+                // each owning its users, their connections and a forwarder
+                // of its own, as oha and wrk run. A request, its connection
+                // and its outcome's hand-off then stay on one thread.
+                let threads = std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(users);
+                for t in 0..threads {
+                    let (tx, rx) = mpsc::channel(BATCH_CAPACITY);
+                    let sender = match &ctx.sender {
+                        Sender::Direct(d) => Sender::Direct(Arc::new(d.fork())),
+                        other => other.clone(),
+                    };
+                    let local = Ctx {
+                        out: tx,
+                        sender,
+                        shard: t + 1,
+                        ..ctx.clone()
+                    };
+                    let mut tasks: Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>> = (t
+                        ..users)
+                        .step_by(threads)
+                        .map(|u| Box::pin(tracker.track_future(user(local.clone(), u))) as _)
+                        .collect();
+                    drop(local);
+                    tasks.push(Box::pin(
+                        tracker.track_future(forward_in_bursts(rx, out.clone())),
+                    ));
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("harness-users-{t}"))
+                        .spawn(move || {
+                            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                                .enable_all()
+                                .build()
+                            else {
+                                return;
+                            };
+                            rt.block_on(async move {
+                                let mut set = tokio::task::JoinSet::new();
+                                for task in tasks {
+                                    set.spawn(task);
+                                }
+                                while set.join_next().await.is_some() {}
+                            });
+                        });
+                    if spawned.is_err() {
+                        eprintln!("warning: cannot start a load thread; some users did not run");
+                    }
+                }
+            } else {
+                for u in 0..users {
+                    tracker.spawn(user(ctx.clone(), u));
+                }
             }
             tracker.close();
             tokio::select! {
                 _ = stop.cancelled() => {}
-                _ = tokio::time::sleep_until(t0 + duration) => {}
+                _ = tokio::time::sleep_until(end) => {}
             }
-            stats.started = started.load(Ordering::Relaxed);
+            closed_started = Some(started);
         }
     }
     tracker.close();
@@ -188,9 +284,13 @@ pub async fn drive(
         _ = tokio::time::sleep(job.drain) => false,
     };
     if !drained {
-        stats.abandoned = ctx.gauges.in_flight.load(Ordering::Relaxed);
+        stats.abandoned = ctx.gauges.in_flight();
         abort.cancel();
         tracker.wait().await;
+    }
+    if let Some(started) = closed_started {
+        // Users add what they started when they end.
+        stats.started = started.load(Ordering::Relaxed);
     }
     // The last sender goes with `ctx`; the forwarder then drains and ends, so
     // every outcome has reached `out` when this returns.
@@ -209,14 +309,15 @@ const BATCH_CAPACITY: usize = 16_384;
 /// woke that thread once per request (an eventfd write and a context switch,
 /// ~12% of the generator's CPU at 30k requests/s). A burst wakes it once. The
 /// delay changes no measurement: every timestamp is taken before the send.
-async fn forward_in_bursts(mut rx: mpsc::Receiver<Outcome>, out: mpsc::Sender<Outcome>) {
+/// A burst is one message (a `Vec`), so the recorder's channel costs one
+/// send per burst, not one per outcome.
+async fn forward_in_bursts(mut rx: mpsc::Receiver<Outcome>, out: mpsc::Sender<Vec<Outcome>>) {
     let mut buf = Vec::with_capacity(1024);
     while rx.recv_many(&mut buf, BATCH_CAPACITY).await > 0 {
-        for o in buf.drain(..) {
-            if out.send(o).await.is_err() {
-                // The recorder is gone (shutdown): nothing left to deliver to.
-                return;
-            }
+        let burst = std::mem::replace(&mut buf, Vec::with_capacity(1024));
+        if out.send(burst).await.is_err() {
+            // The recorder is gone (shutdown): nothing left to deliver to.
+            return;
         }
         tokio::time::sleep(FLUSH_EVERY).await;
     }
@@ -279,42 +380,123 @@ async fn open_loop(
     stats
 }
 
+/// One closed-model virtual user: send, wait for the answer, think, repeat
+/// until `end` or `stop`. Abandoning (drain limit) drops the request in
+/// flight, with no outcome.
+async fn user_loop(
+    ctx: Ctx,
+    mut picker: Picker,
+    stop: CancellationToken,
+    stopping: Arc<AtomicBool>,
+    started: Arc<AtomicU64>,
+    end: Instant,
+    think_time: Duration,
+) {
+    // Counted here and added once at the end: a shared counter bumped by
+    // every request would bounce its cache line between cores.
+    let sent = AtomicU64::new(0);
+    let work = async {
+        let mut conn = None;
+        let mut watchdog = Watchdog::new();
+        while Instant::now() < end && !stopping.load(Ordering::Relaxed) {
+            sent.fetch_add(1, Ordering::Relaxed);
+            let intended = ctx.t0.elapsed();
+            ctx.gauges.add(ctx.shard, 1);
+            let o = ctx
+                .measure(&mut conn, Some(&mut watchdog), picker.next(), intended)
+                .await;
+            ctx.gauges.add(ctx.shard, -1);
+            ctx.deliver(o).await;
+            if !think_time.is_zero() {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(think_time) => {}
+                }
+            }
+        }
+        if let (Sender::Direct(direct), Some(c)) = (&ctx.sender, conn) {
+            direct.checkin(c);
+        }
+    };
+    tokio::select! {
+        _ = ctx.abort.cancelled() => {}
+        () = work => {}
+    }
+    started.fetch_add(sent.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
 #[derive(Clone)]
 struct Ctx {
-    client: Client,
+    sender: Sender,
+    requests: Arc<Vec<ChatRequest>>,
     t0: Instant,
     out: mpsc::Sender<Outcome>,
     gauges: Arc<Gauges>,
+    /// Which of `gauges`' counters this context bumps.
+    shard: usize,
     abort: CancellationToken,
     arm: Arm,
     stream: bool,
 }
 
 impl Ctx {
-    async fn run_one(&self, req: ChatRequest, intended: Duration) {
-        self.gauges.in_flight.fetch_add(1, Ordering::Relaxed);
-        let sent = self.t0.elapsed();
-        let work = execute(
-            &self.client,
-            req,
-            self.stream,
-            self.t0,
-            self.arm,
-            intended,
-            sent,
-        );
+    /// One open-model request, abandoned (no outcome) on `abort`.
+    async fn run_one(&self, index: usize, intended: Duration) {
+        self.gauges.add(self.shard, 1);
+        let mut conn = None;
         let outcome = tokio::select! {
             // An abandoned request has no honest latency: it is counted in
             // DriveStats::abandoned instead of being recorded.
             _ = self.abort.cancelled() => None,
-            o = work => Some(o),
+            o = self.measure(&mut conn, None, index, intended) => Some(o),
         };
-        self.gauges.in_flight.fetch_sub(1, Ordering::Relaxed);
-        if let Some(o) = outcome {
-            // The recorder outlives the driver; a closed channel only
-            // happens on shutdown, where dropping the outcome is right.
-            let _ = self.out.send(o).await;
+        self.gauges.add(self.shard, -1);
+        if let (Sender::Direct(direct), Some(c)) = (&self.sender, conn) {
+            direct.checkin(c);
         }
+        if let Some(o) = outcome {
+            self.deliver(o).await;
+        }
+    }
+
+    /// Sends request `index` and measures it. `conn` is the connection a
+    /// `via: direct` caller keeps between requests.
+    async fn measure(
+        &self,
+        conn: &mut Option<Held>,
+        watchdog: Option<&mut Watchdog>,
+        index: usize,
+        intended: Duration,
+    ) -> Outcome {
+        let now = Instant::now();
+        let sent = now.saturating_duration_since(self.t0);
+        match &self.sender {
+            Sender::Client(client) => {
+                execute(
+                    client,
+                    self.requests[index].clone(),
+                    self.stream,
+                    self.t0,
+                    self.arm,
+                    intended,
+                    sent,
+                )
+                .await
+            }
+            Sender::Direct(direct) => {
+                let mut o = Outcome::new(self.arm, intended, sent);
+                // Its bodies are serialized once, by index.
+                direct.send(conn, index, now, watchdog, &mut o).await;
+                o.done = self.t0.elapsed();
+                o
+            }
+        }
+    }
+
+    async fn deliver(&self, o: Outcome) {
+        // The recorder outlives the driver; a closed channel only happens
+        // on shutdown, where dropping the outcome is right.
+        let _ = self.out.send(o).await;
     }
 }
 
@@ -328,19 +510,7 @@ pub async fn execute(
     intended: Duration,
     sent: Duration,
 ) -> Outcome {
-    let mut o = Outcome {
-        arm,
-        intended,
-        sent,
-        done: sent,
-        ttft: None,
-        itl: Vec::new(),
-        tokens: 0,
-        class: crate::outcome::OutcomeClass::Ok,
-        statuses: Vec::new(),
-        attempts: 0,
-        queue_wait: Duration::ZERO,
-    };
+    let mut o = Outcome::new(arm, intended, sent);
     if stream {
         classify::run_stream(client, req, t0, &mut o).await;
     } else {
@@ -382,17 +552,17 @@ impl Picker {
         }
     }
 
-    fn next(&mut self) -> ChatRequest {
+    /// The index of the next request in the scenario's list.
+    fn next(&mut self) -> usize {
         let n = self.requests.len().max(1);
-        let i = match self.pick {
+        match self.pick {
             Pick::Rotate => {
                 let i = self.i % n;
                 self.i = self.i.wrapping_add(1);
                 i
             }
             Pick::Sample => self.rng.gen_range(0..n),
-        };
-        self.requests[i].clone()
+        }
     }
 }
 
@@ -425,8 +595,10 @@ mod tests {
         let fwd = tokio::spawn(forward_in_bursts(rx, out_tx));
         let collect = tokio::spawn(async move {
             let mut got = Vec::new();
-            while let Some(o) = out_rx.recv().await {
-                got.push(o.intended.as_micros() as u64);
+            while let Some(burst) = out_rx.recv().await {
+                for o in burst {
+                    got.push(o.intended.as_micros() as u64);
+                }
             }
             got
         });

@@ -6,6 +6,7 @@
 pub mod classify;
 pub mod cli;
 pub mod describe;
+pub mod direct;
 pub mod driver;
 pub mod gate;
 pub mod gate_cmd;

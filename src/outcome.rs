@@ -132,6 +132,23 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// An outcome not yet filled in: sent at `sent`, nothing received.
+    pub fn new(arm: Arm, intended: Duration, sent: Duration) -> Outcome {
+        Outcome {
+            arm,
+            intended,
+            sent,
+            done: sent,
+            ttft: None,
+            itl: Vec::new(),
+            tokens: 0,
+            class: OutcomeClass::Ok,
+            statuses: Vec::new(),
+            attempts: 0,
+            queue_wait: Duration::ZERO,
+        }
+    }
+
     /// Latency from the intended instant (coordinated-omission corrected).
     pub fn corrected_latency(&self) -> Duration {
         self.done.saturating_sub(self.intended)

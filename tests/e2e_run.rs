@@ -490,3 +490,147 @@ fn validate_describes_what_the_run_will_do() {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
 }
+
+/// `load.via: direct`, closed model: plain connections, no client. Faults
+/// show up one attempt each: 503s as `http_5xx`, resets and cut bodies as
+/// `connection` with status 0 or 200, queue waits (a chunked body of blank
+/// lines, then the JSON) as `ok`.
+const DIRECT_CLOSED: &str = r#"
+name: e2e-direct-closed
+seed: 9
+duration: 2s
+server:
+  nodes: 2
+  generation: { ttft: 0ms, tokens_per_second: unlimited, output_tokens: { constant: 5 } }
+  faults:
+    - status: { code: 503, rate: 20% }
+    - reset: { rate: 5% }
+    - close_mid_body: { rate: 5% }
+    - queue_wait: { wait: { constant: 30ms }, keep_alive_every: 10ms, rate: 5% }
+load:
+  model: closed
+  users: 8
+  via: direct
+client:
+  retry: { max_attempts: 5 }
+"#;
+
+#[test]
+fn direct_closed_run_counts_one_attempt_per_request_and_every_fault() {
+    let (o, rep) = run("direct-closed", DIRECT_CLOSED, &[]);
+    assert!(matches!(o.status.code(), Some(0 | 4)), "{}", text(&o));
+    let s = summary(&rep);
+    assert_eq!(s["load"]["via"], "direct");
+    let a = &s["arms"]["resilient"];
+    let requests = num(&s, "/arms/resilient/requests");
+    assert!(requests > 500.0, "only {requests} requests in 2 s");
+    let outcomes: f64 = a["outcomes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert_eq!(outcomes, requests);
+    // No client: no retries, whatever `client.retry` says.
+    assert_eq!(num(&s, "/arms/resilient/attempts"), requests);
+    let statuses: f64 = a["statuses"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert_eq!(statuses, requests);
+    let share = |class: &str| num(&s, &format!("/arms/resilient/outcomes/{class}")) / requests;
+    // Fault decisions are seeded per node; shares within a wide band.
+    assert!(
+        (0.12..0.30).contains(&share("http_5xx")),
+        "5xx {}",
+        share("http_5xx")
+    );
+    assert!(
+        (0.04..0.18).contains(&share("connection")),
+        "conn {}",
+        share("connection")
+    );
+    assert!(share("ok") > 0.55, "ok {}", share("ok"));
+    assert_eq!(num(&s, "/arms/resilient/outcomes/other"), 0.0);
+    assert!(
+        num(&s, "/arms/resilient/statuses/0") > 0.0,
+        "resets have no status"
+    );
+    assert!(num(&s, "/arms/resilient/statuses/503") > 0.0);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("via direct"), "{table}");
+}
+
+/// `load.via: direct`, open model: the schedule is kept and an injected
+/// latency L reads back as p50 ≈ L.
+#[test]
+fn direct_open_run_keeps_the_schedule_and_measures_latency() {
+    let yaml = r#"
+name: e2e-direct-open
+seed: 2
+duration: 2s
+server:
+  generation: { ttft: 0ms, tokens_per_second: unlimited, output_tokens: { constant: 5 } }
+  faults:
+    - latency: { delay: { constant: 20ms } }
+load:
+  rate: 300/s
+  via: direct
+"#;
+    let (o, rep) = run("direct-open", yaml, &[]);
+    assert!(matches!(o.status.code(), Some(0 | 4)), "{}", text(&o));
+    let s = summary(&rep);
+    assert_eq!(num(&s, "/load/requests"), num(&s, "/load/schedule_len"));
+    assert_eq!(
+        num(&s, "/arms/resilient/outcomes/ok"),
+        num(&s, "/load/requests")
+    );
+    let p50 = num(&s, "/arms/resilient/latency/corrected/p50_ms");
+    assert!(
+        (19.5..25.0).contains(&p50),
+        "p50 {p50} ms for a 20 ms fault"
+    );
+}
+
+#[test]
+fn direct_refuses_what_it_cannot_do() {
+    let dir = tmp_dir("direct-bad");
+    for (name, extra, needle) in [
+        (
+            "stream",
+            "  stream: true\n",
+            "streaming (TTFT, inter-token latency) needs `via: client`",
+        ),
+        ("raw", "compare: [raw]\n", "there is no client to compare"),
+    ] {
+        let body = format!("name: d\nduration: 1s\nload:\n  rate: 10/s\n  via: direct\n{extra}");
+        let sc = write(&dir, &format!("{name}.yaml"), &body);
+        let o = harness(&["validate", sc.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(needle),
+            "{}",
+            text(&o)
+        );
+    }
+    let sc = write(
+        &dir,
+        "tls.yaml",
+        "name: d\nduration: 1s\ntarget: { url: https://127.0.0.1:9 }\nload:\n  rate: 10/s\n  via: direct\n",
+    );
+    let o = harness(&[
+        "run",
+        sc.to_str().unwrap(),
+        "-q",
+        "--out",
+        dir.join("r").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("plain http only"),
+        "{}",
+        text(&o)
+    );
+}

@@ -100,6 +100,9 @@ pub struct RunInfo {
     pub partial: bool,
     /// `open` or `closed`.
     pub load_model: String,
+    /// What carried the requests: `client` (the client under test) or
+    /// `direct` (plain connections, no client).
+    pub via: String,
     /// Asked rate, open model (requests/s; mean rate for shaped loads).
     pub asked_rps: Option<f64>,
     /// Virtual users, closed model.
@@ -133,6 +136,7 @@ impl Default for RunInfo {
             started_at: SystemTime::UNIX_EPOCH,
             partial: false,
             load_model: "open".to_string(),
+            via: "client".to_string(),
             asked_rps: None,
             users: None,
             stream: false,

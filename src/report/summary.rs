@@ -67,6 +67,10 @@ pub struct ScenarioSummary {
 pub struct LoadSummary {
     /// `open` or `closed`.
     pub model: String,
+    /// `client` (every request through the client under test) or `direct`
+    /// (plain connections, no client). Absent in older summaries: `client`.
+    #[serde(default = "client_via")]
+    pub via: String,
     /// Asked arrival rate (open model).
     pub asked_rps: Option<f64>,
     /// Requests of the first arm per second of the load window (the
@@ -229,6 +233,7 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
         partial: info.partial,
         load: LoadSummary {
             model: info.load_model.clone(),
+            via: info.via.clone(),
             asked_rps: info.asked_rps,
             achieved_rps: per_second(first_requests, window_s),
             users: info.users,
@@ -357,4 +362,8 @@ fn arm_summary(a: &ArmData, window_s: f64, known_endpoints: &[String]) -> ArmSum
         events: a.events.clone(),
         max_in_flight: a.max_in_flight,
     }
+}
+
+fn client_via() -> String {
+    "client".to_string()
 }

@@ -78,9 +78,14 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} ({}, seed {}) {:.1}s{}",
+        "{} ({}{}, seed {}) {:.1}s{}",
         s.scenario.name,
         s.load.model,
+        if s.load.via == "direct" {
+            ", via direct: no client"
+        } else {
+            ""
+        },
         s.scenario.seed,
         s.elapsed_s,
         if s.partial {
@@ -91,6 +96,13 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
     );
     let _ = write!(out, "{:<label_w$}", "");
     for (i, (name, _)) in arms.iter().enumerate() {
+        // The arm keeps its `resilient` key (gates name it), but with no
+        // client under test the column says what carried the requests.
+        let name = if s.load.via == "direct" && name.as_str() == "resilient" {
+            "direct"
+        } else {
+            name.as_str()
+        };
         let _ = write!(out, "  {:>w$}", name, w = col_w[i]);
     }
     out.push('\n');

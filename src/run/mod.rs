@@ -13,11 +13,12 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::driver::{self, DriveStats, Gauges, Job, Pacing};
+use crate::direct::Direct;
+use crate::driver::{self, DriveStats, Gauges, Job, Pacing, Sender};
 use crate::outcome::{Arm, EventRecord, Outcome};
 use crate::record::{Recorder, RecorderConfig};
 use crate::report::{self, RunInfo};
-use crate::scenario::{self, load::Model, CompareArm, Scenario};
+use crate::scenario::{self, load::Model, load::Via, CompareArm, Scenario};
 use crate::schedule::Schedule;
 
 /// Key sent to the embedded fake server when `DEEPSEEK_API_KEY` is unset: it
@@ -83,7 +84,10 @@ pub enum Progress {
 
 struct ArmRun {
     arm: Arm,
+    /// Built even for `via: direct` (its config is checked the same way);
+    /// its event stream is then silent.
     client: Client,
+    sender: Sender,
     server: Option<EmbeddedServer>,
     endpoints: Vec<String>,
     gauges: Arc<Gauges>,
@@ -116,11 +120,12 @@ pub async fn execute_with(
 
     let mut runs = Vec::new();
     for &arm in &arms {
-        runs.push(start_arm(s, arm).await?);
+        runs.push(start_arm(s, arm, &requests).await?);
     }
     // Outcomes from every arm's driver, and events from clients and phases,
     // each on one channel to the recorder thread.
-    let (otx, orx) = mpsc::channel::<Outcome>(65_536);
+    // Outcomes travel in bursts (one `Vec` per millisecond per forwarder).
+    let (otx, orx) = mpsc::channel::<Vec<Outcome>>(4_096);
     let (tx, rx) = mpsc::channel::<EventRecord>(65_536);
     let recorder = Recorder::new(RecorderConfig {
         arms: arms.clone(),
@@ -192,7 +197,7 @@ pub async fn execute_with(
             tx.clone(),
         ));
         let d = tokio::spawn(driver::drive(
-            r.client.clone(),
+            r.sender.clone(),
             job,
             t0,
             otx.clone(),
@@ -322,7 +327,7 @@ pub fn request_bodies(s: &Scenario) -> Result<Vec<ChatRequest>, String> {
         .collect()
 }
 
-async fn start_arm(s: &Scenario, arm: Arm) -> Result<ArmRun, RunError> {
+async fn start_arm(s: &Scenario, arm: Arm, requests: &[ChatRequest]) -> Result<ArmRun, RunError> {
     let (server, endpoints) = match &s.target {
         Some(t) => (None, t.url.clone()),
         None => {
@@ -341,12 +346,27 @@ async fn start_arm(s: &Scenario, arm: Arm) -> Result<ArmRun, RunError> {
         .unwrap_or_else(|| LOCAL_KEY.to_string());
     let client = Client::builder(config)
         .endpoints(endpoints.clone())
-        .api_key(key)
+        .api_key(key.clone())
         .build()
         .map_err(|e| RunError::Other(format!("client ({}): {e}", arm.as_str())))?;
+    let sender = match s.load.via {
+        Via::Client => Sender::Client(client.clone()),
+        Via::Direct => Sender::Direct(Arc::new(
+            Direct::new(
+                &endpoints,
+                requests,
+                &key,
+                s.client.timeouts.connect,
+                s.client.timeouts.total,
+            )
+            .await
+            .map_err(RunError::Other)?,
+        )),
+    };
     Ok(ArmRun {
         arm,
         client,
+        sender,
         server,
         endpoints,
         gauges: Arc::new(Gauges::default()),
@@ -417,6 +437,7 @@ fn run_info(
             Model::Closed => "closed".into(),
         },
         asked_rps,
+        via: s.load.via.as_str().to_string(),
         users: s.load.users.map(|u| u as u64),
         stream: s.load.stream,
         phases: if s.target.is_some() {

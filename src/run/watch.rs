@@ -2,7 +2,6 @@
 //! a second each second, shows progress, and with `--abort-on-fail` stops
 //! the load once a success/error-rate gate can no longer pass.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -88,7 +87,7 @@ pub(super) fn expected_requests(s: &Scenario) -> Option<u64> {
 
 pub(super) async fn record_loop(
     mut rec: Recorder,
-    mut outcomes: mpsc::Receiver<Outcome>,
+    mut outcomes: mpsc::Receiver<Vec<Outcome>>,
     mut events: mpsc::Receiver<EventRecord>,
     gauges: Vec<(Arm, Arc<Gauges>)>,
     t0: Instant,
@@ -104,7 +103,11 @@ pub(super) async fn record_loop(
         tokio::select! {
             biased;
             o = outcomes.recv(), if !outcomes_done => match o {
-                Some(o) => rec.record(&o),
+                Some(burst) => {
+                    for o in &burst {
+                        rec.record(o);
+                    }
+                }
                 None => outcomes_done = true,
             },
             e = events.recv(), if !events_done => match e {
@@ -118,7 +121,7 @@ pub(super) async fn record_loop(
             },
             _ = tick.tick() => {
                 for (arm, g) in &gauges {
-                    rec.set_in_flight(*arm, g.in_flight.load(Ordering::Relaxed));
+                    rec.set_in_flight(*arm, g.in_flight());
                 }
                 rec.tick(t0.elapsed());
                 seconds += 1;

@@ -71,6 +71,30 @@ pub enum Pick {
     Sample,
 }
 
+/// What carries the requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// The resilient client under test (`client:`). Default.
+    #[default]
+    Client,
+    /// Plain HTTP/1.1 keep-alive connections with no client under test: no
+    /// retry, breaker, limiter or fallback, and the answer is read but not
+    /// decoded. For the generator's own ceiling and the server's capacity
+    /// (what `oha` or `wrk` measure).
+    Direct,
+}
+
+impl Via {
+    /// Stable lower-case name used in `summary.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Client => "client",
+            Via::Direct => "direct",
+        }
+    }
+}
+
 /// The `load:` section as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,6 +128,10 @@ pub struct LoadConfig {
     /// `rotate` (default) or `sample`.
     #[serde(default)]
     pub pick: Pick,
+    /// `client` (default): every request through the resilient client;
+    /// `direct`: plain HTTP/1.1 connections, no client under test.
+    #[serde(default)]
+    pub via: Via,
 }
 
 fn default_max_in_flight() -> usize {
@@ -128,6 +156,12 @@ impl LoadConfig {
 
     /// Cross-field checks that serde cannot express.
     pub fn validate(&self) -> Result<(), String> {
+        if self.via == Via::Direct && self.stream {
+            return Err(
+                "load.via: direct sends plain requests only; streaming (TTFT, inter-token latency) needs `via: client`"
+                    .to_string(),
+            );
+        }
         match self.model {
             Model::Open => {
                 if self.users.is_some() || self.think_time.is_some() {

@@ -210,6 +210,11 @@ fn validate(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
         return Err(invalid("duration must be at most 24h".into()));
     }
     s.load.validate().map_err(invalid)?;
+    if s.load.via == load::Via::Direct && s.compare.contains(&CompareArm::Raw) {
+        return Err(invalid(
+            "compare: [raw] compares the resilient client with a bare one; with `load.via: direct` there is no client to compare, remove one of them".into(),
+        ));
+    }
     if s.target.is_none() {
         s.server
             .validate()
