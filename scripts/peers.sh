@@ -128,9 +128,10 @@ for r in $(seq "$ROUNDS"); do
   ratios="$ratios $(awk -v h="$h" -v o="$o" 'BEGIN{printf "%.4f", h/o}')"
   cpus="$cpus $(awk -v h="$hc" -v o="$oc" 'BEGIN{printf "%.4f", h/o}')"
 done
-median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR]=$1} END {if (NR%2) printf "%.2f", v[(NR+1)/2]; else printf "%.2f", (v[NR/2]+v[NR/2+1])/2}'; }
+# median of the words on stdin, 4 decimals (the bar is judged unrounded)
+median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR]=$1} END {if (NR%2) printf "%.4f", v[(NR+1)/2]; else printf "%.4f", (v[NR/2]+v[NR/2+1])/2}'; }
 ratio=$(echo "$ratios" | median)
-echo "median per-round harness/oha: req/s $ratio, own CPU per request $(echo "$cpus" | median); sums: $th vs $to req/s ($(awk -v h="$th" -v o="$to" 'BEGIN{printf "%.2f", h/o}'))"
+echo "median per-round harness/oha: req/s $ratio, own CPU per request $(echo "$cpus" | median); sums: $th vs $to req/s ($(awk -v h="$th" -v o="$to" 'BEGIN{printf "%.3f", h/o}'))"
 echo "via client (the resilient client, every policy off) / oha = $(awk -v c="$tc" -v o="$to" 'BEGIN{printf "%.2f", c/o}') (reference, no bar)"
 echo "machine after: $(uptime | sed 's/.*load average/load average/')"
 fail=0
