@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use futures::future::join_all;
+use harness::direct::Direct;
 use harness::driver::{drive, execute, Gauges, Job, Pacing, Sender};
 use harness::outcome::{Arm, OutcomeClass};
 use harness::scenario::load::{Pick, Shape};
@@ -218,8 +219,9 @@ where
 /// How much the generator costs on top of the client it drives, the
 /// question behind "harness vs oha" (scripts/peers.sh): USERS closed-model
 /// users through `driver::drive` (tasks, outcome channel, bursts), the same
-/// number of plain loops calling the same bare client, and plain loops on
-/// bare reqwest (the client's transport). Rounds alternate the order.
+/// number of plain loops calling the same bare client, plain loops on bare
+/// reqwest (the client's transport), and `driver::drive` with no client
+/// (`load.via: direct`). Rounds alternate the order.
 fn generator_overhead(rt: &tokio::runtime::Runtime, base: &str, raw: &Client) {
     let url = format!("{base}/chat/completions");
     let body = serde_json::to_vec(&request()).expect("encode");
@@ -233,12 +235,23 @@ fn generator_overhead(rt: &tokio::runtime::Runtime, base: &str, raw: &Client) {
         "bare reqwest loops",
         "client.chat loops",
         "driver::drive (closed)",
+        "driver::drive via direct",
     ];
-    let mut sums = [(0.0, 0.0); 3];
+    let direct = std::sync::Arc::new(
+        rt.block_on(Direct::new(
+            &[base.to_string()],
+            &[request()],
+            "sk-bench",
+            Duration::from_secs(1),
+            Duration::from_secs(10),
+        ))
+        .expect("direct sender"),
+    );
+    let mut sums = [(0.0, 0.0); 4];
     let rounds = 3;
     for round in 0..rounds {
-        for k in 0..3 {
-            let arm = (round + k) % 3;
+        for k in 0..names.len() {
+            let arm = (round + k) % names.len();
             let c0 = cpu_seconds();
             let t = std::time::Instant::now();
             let n = rt.block_on(async {
@@ -271,6 +284,11 @@ fn generator_overhead(rt: &tokio::runtime::Runtime, base: &str, raw: &Client) {
                         .await
                     }
                     _ => {
+                        let sender = if arm == 2 {
+                            Sender::Client(raw.clone())
+                        } else {
+                            Sender::Direct(direct.clone())
+                        };
                         let (tx, mut rx) = mpsc::channel::<Vec<harness::outcome::Outcome>>(4_096);
                         let count = tokio::spawn(async move {
                             let mut n = 0u64;
@@ -297,15 +315,7 @@ fn generator_overhead(rt: &tokio::runtime::Runtime, base: &str, raw: &Client) {
                         };
                         let gauges = std::sync::Arc::new(Gauges::default());
                         let stop = CancellationToken::new();
-                        drive(
-                            Sender::Client(raw.clone()),
-                            job,
-                            Instant::now(),
-                            tx,
-                            stop,
-                            gauges,
-                        )
-                        .await;
+                        drive(sender, job, Instant::now(), tx, stop, gauges).await;
                         count.await.expect("counter")
                     }
                 }

@@ -522,7 +522,8 @@ pub async fn execute(
 
 /// Picks request bodies by rotation or seeded sampling.
 struct Picker {
-    requests: Arc<Vec<ChatRequest>>,
+    /// How many request bodies there are.
+    n: usize,
     pick: Pick,
     i: usize,
     rng: ChaCha8Rng,
@@ -532,7 +533,7 @@ struct Picker {
 impl Picker {
     fn new(job: &Job) -> Picker {
         Picker {
-            requests: job.requests.clone(),
+            n: job.requests.len().max(1),
             pick: job.pick,
             i: 0,
             rng: ChaCha8Rng::seed_from_u64(job.seed),
@@ -542,7 +543,7 @@ impl Picker {
 
     fn fork(&self, stream: u64) -> Picker {
         Picker {
-            requests: self.requests.clone(),
+            n: self.n,
             pick: self.pick,
             i: stream as usize,
             rng: ChaCha8Rng::seed_from_u64(
@@ -554,7 +555,7 @@ impl Picker {
 
     /// The index of the next request in the scenario's list.
     fn next(&mut self) -> usize {
-        let n = self.requests.len().max(1);
+        let n = self.n;
         match self.pick {
             Pick::Rotate => {
                 let i = self.i % n;
