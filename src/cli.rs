@@ -168,8 +168,8 @@ pub fn main() -> ExitCode {
 fn validate(args: &ValidateArgs) -> u8 {
     match scenario::load(&args.scenario, &args.sets) {
         Ok(s) => {
-            print!("{}", crate::describe::describe(&s));
-            println!("{}: ok", args.scenario.display());
+            out!("{}", crate::describe::describe(&s));
+            outln!("{}: ok", args.scenario.display());
             exit::OK
         }
         Err(e) => {

@@ -166,7 +166,7 @@ fn gate_inner(args: &GateArgs) -> Result<GateReport, String> {
             .extend(gate::compare_baseline(&gates, &summaries, &base, tol));
         report.passed = report.results.iter().all(|r| r.passed);
     }
-    print!("{}", gate::table(&report));
+    out!("{}", gate::table(&report));
     let suite = summaries
         .first()
         .and_then(|s| s.pointer("/scenario/name"))
@@ -222,7 +222,7 @@ pub fn baseline(args: &BaselineArgs) -> u8 {
     })();
     match result {
         Ok(p) => {
-            println!("baseline saved: {}", p.display());
+            outln!("baseline saved: {}", p.display());
             exit::OK
         }
         Err(e) => {

@@ -3,6 +3,28 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// `println!` that ignores a closed stdout (`harness run ... | head`): the
+/// report is already on disk, and the exit status must stay the run's, not
+/// a panic on a broken pipe.
+macro_rules! outln {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that ignores a closed stdout (see `outln!`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod classify;
 pub mod cli;
 pub mod describe;

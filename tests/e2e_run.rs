@@ -561,6 +561,14 @@ fn direct_closed_run_counts_one_attempt_per_request_and_every_fault() {
     assert!(num(&s, "/arms/resilient/statuses/503") > 0.0);
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("via direct"), "{table}");
+    // Shown as `direct` (no client carried the requests), keyed `resilient`.
+    let svg = std::fs::read_to_string(rep.join("latency_over_time.svg")).unwrap();
+    assert!(
+        svg.contains("direct p99") && !svg.contains("resilient"),
+        "legend"
+    );
+    let html = std::fs::read_to_string(rep.join("index.html")).unwrap();
+    assert!(html.contains("<th>direct</th>"), "index.html header");
 }
 
 /// `load.via: direct`, open model: the schedule is kept and an injected
@@ -630,6 +638,29 @@ fn direct_refuses_what_it_cannot_do() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("plain http only"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// `harness validate f.yaml | head -0`: a closed stdout is not a panic; the
+/// exit status stays the command's own.
+#[test]
+fn a_closed_stdout_does_not_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "validate",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/brownout.yaml"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn harness");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("panicked"),
         "{}",
         text(&o)
     );

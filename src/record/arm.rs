@@ -54,6 +54,9 @@ impl IntervalRow {
 pub struct ArmData {
     /// Which client.
     pub arm: Arm,
+    /// The name charts show it under (`arm.as_str()`, or `direct` for a
+    /// `load.via: direct` run, which had no client).
+    pub label: &'static str,
     /// Whole-run latency histograms (µs).
     pub hist: Histograms,
     /// Attempts per logical request.
@@ -85,6 +88,7 @@ impl ArmData {
     pub(crate) fn new(arm: Arm) -> Self {
         Self {
             arm,
+            label: arm.as_str(),
             hist: Histograms::default(),
             attempts_hist: attempts_histogram(),
             requests: 0,

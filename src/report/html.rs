@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::charts::ChartFile;
 use super::summary::{ArmSummary, Percentiles, Summary};
-use super::table::{ms, order_arms};
+use super::table::{ms, shown_arms};
 use crate::outcome::OutcomeClass;
 
 /// Escapes text for HTML/XML.
@@ -73,7 +73,7 @@ pub(crate) fn render(s: &Summary, charts: &[ChartFile], png_skipped: Option<&str
         }
         h.push_str("</ul>\n");
     }
-    let arms = order_arms(&s.arms);
+    let arms = shown_arms(s);
     key_numbers(&mut h, &arms);
     outcomes(&mut h, &arms);
     breakers(&mut h, &arms);
@@ -129,7 +129,7 @@ fn file_name(p: &std::path::Path) -> String {
         .unwrap_or_default()
 }
 
-fn header(h: &mut String, first: &str, arms: &[(&String, &ArmSummary)]) {
+fn header(h: &mut String, first: &str, arms: &[(String, &ArmSummary)]) {
     let _ = write!(h, "<table><tr><th>{}</th>", escape(first));
     for (name, _) in arms {
         let _ = write!(h, "<th>{}</th>", escape(name));
@@ -145,7 +145,7 @@ fn row(h: &mut String, label: &str, cells: impl Iterator<Item = String>) {
     h.push_str("</tr>\n");
 }
 
-fn key_numbers(h: &mut String, arms: &[(&String, &ArmSummary)]) {
+fn key_numbers(h: &mut String, arms: &[(String, &ArmSummary)]) {
     h.push_str("<h2>Key numbers</h2>\n");
     header(h, "", arms);
     let cells =
@@ -223,7 +223,7 @@ fn key_numbers(h: &mut String, arms: &[(&String, &ArmSummary)]) {
     h.push_str("</table>\n");
 }
 
-fn outcomes(h: &mut String, arms: &[(&String, &ArmSummary)]) {
+fn outcomes(h: &mut String, arms: &[(String, &ArmSummary)]) {
     h.push_str("<h2>Outcomes</h2>\n");
     header(h, "class", arms);
     // Report order (successes first), not alphabetical.
@@ -256,7 +256,7 @@ fn outcomes(h: &mut String, arms: &[(&String, &ArmSummary)]) {
     h.push_str("</table>\n");
 }
 
-fn breakers(h: &mut String, arms: &[(&String, &ArmSummary)]) {
+fn breakers(h: &mut String, arms: &[(String, &ArmSummary)]) {
     let any = arms.iter().any(|(_, a)| !a.breaker.endpoints.is_empty());
     if !any {
         return;

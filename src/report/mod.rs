@@ -21,6 +21,7 @@ pub use summary::{
     GeneratorSummary, LatencySummary, LoadSummary, Percentiles, PhaseSummary, ScenarioSummary,
     Summary, LAG_P99_LIMIT_MS, SCHEMA_VERSION,
 };
+pub(crate) use table::arm_label;
 pub use table::summary_table;
 
 use crate::record::RunData;

@@ -10,7 +10,7 @@ use crate::record::RunData;
 /// Plain-text table (aligned columns, no colors) of the run.
 pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
     let s = build_summary(run, info);
-    let arms: Vec<(&String, &ArmSummary)> = order_arms(&s.arms);
+    let arms = shown_arms(&s);
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut row = |label: &str, f: &dyn Fn(&ArmSummary) -> String| {
         rows.push((label.to_string(), arms.iter().map(|(_, a)| f(a)).collect()));
@@ -96,13 +96,6 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
     );
     let _ = write!(out, "{:<label_w$}", "");
     for (i, (name, _)) in arms.iter().enumerate() {
-        // The arm keeps its `resilient` key (gates name it), but with no
-        // client under test the column says what carried the requests.
-        let name = if s.load.via == "direct" && name.as_str() == "resilient" {
-            "direct"
-        } else {
-            name.as_str()
-        };
         let _ = write!(out, "  {:>w$}", name, w = col_w[i]);
     }
     out.push('\n');
@@ -139,6 +132,26 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
 }
 
 /// Resilient first, then raw, then anything else.
+/// The arms in report order, each with the name it is shown under: its
+/// summary key, except that a `via: direct` run's single arm keeps its
+/// `resilient` key (gates name it) but is shown as `direct`, since no client
+/// carried its requests.
+pub(crate) fn shown_arms(s: &super::summary::Summary) -> Vec<(String, &ArmSummary)> {
+    order_arms(&s.arms)
+        .into_iter()
+        .map(|(k, a)| (arm_label(k, &s.load.via).to_string(), a))
+        .collect()
+}
+
+/// The name arm `key` is shown under in a run that went `via`.
+pub(crate) fn arm_label<'a>(key: &'a str, via: &str) -> &'a str {
+    if via == "direct" && key == "resilient" {
+        "direct"
+    } else {
+        key
+    }
+}
+
 pub(crate) fn order_arms<V>(arms: &std::collections::BTreeMap<String, V>) -> Vec<(&String, &V)> {
     let mut v: Vec<(&String, &V)> = arms.iter().collect();
     v.sort_by_key(|(k, _)| match k.as_str() {

@@ -47,7 +47,7 @@ pub async fn main(args: RunArgs) -> u8 {
     let mut outs: Vec<RunOutput> = Vec::new();
     for i in 0..args.repeat {
         if args.repeat > 1 {
-            println!("run {} of {}", i + 1, args.repeat);
+            outln!("run {} of {}", i + 1, args.repeat);
         }
         match execute_with(
             &scenario,
@@ -75,8 +75,8 @@ pub async fn main(args: RunArgs) -> u8 {
     if !gates.is_empty() {
         let summaries: Vec<serde_json::Value> = outs.iter().map(|o| o.summary.clone()).collect();
         let r = crate::gate::evaluate(&gates, &summaries);
-        println!();
-        print!("{}", crate::gate::table(&r));
+        outln!();
+        out!("{}", crate::gate::table(&r));
         if let Some(last) = outs.last() {
             let written = crate::gate_cmd::write_outputs(
                 &r,

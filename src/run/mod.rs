@@ -228,9 +228,12 @@ pub async fn execute_with(
     let (recorder, lost_events) = rec_task
         .await
         .map_err(|_| RunError::Other("the recorder thread died".into()))?;
-    let run = recorder
+    let mut run = recorder
         .finish(end)
         .map_err(|e| RunError::Other(format!("recorder: {e}")))?;
+    for a in &mut run.arms {
+        a.label = report::arm_label(a.arm.as_str(), s.load.via.as_str());
+    }
     let interrupted = interrupted.load(Ordering::SeqCst);
     let partial = interrupted || stopped_early;
 
@@ -258,11 +261,11 @@ pub async fn execute_with(
         eprintln!();
     }
     if progress != Progress::Silent {
-        println!("{}", report::summary_table(&run, &info));
+        outln!("{}", report::summary_table(&run, &info));
         if let Some(why) = &files.png_skipped {
-            println!("PNG charts skipped: {why} (SVG charts were written)");
+            outln!("PNG charts skipped: {why} (SVG charts were written)");
         }
-        println!("report: {}", dir.display());
+        outln!("report: {}", dir.display());
     }
     let summary = read_json(&dir.join("summary.json")).map_err(other("summary.json"))?;
     let healthy = summary

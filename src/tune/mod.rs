@@ -105,7 +105,7 @@ async fn tune(args: &TuneArgs) -> Result<u8, String> {
     let runs = combos.len() * args.repeat;
     let arms = if base.compare.is_empty() { 1 } else { 2 };
     let per_run = base.duration + Duration::from_secs(1);
-    println!(
+    outln!(
         "tune: {} settings x {} repeat(s) = {runs} runs of {} each ({} arm(s) in parallel), about {} in all",
         combos.len(),
         args.repeat,
@@ -127,7 +127,7 @@ async fn tune(args: &TuneArgs) -> Result<u8, String> {
         let mut summaries = Vec::new();
         let mut reports = Vec::new();
         for r in 0..args.repeat {
-            println!(
+            outln!(
                 "[{}/{}] {} (repeat {})",
                 i + 1,
                 combos.len(),
@@ -165,11 +165,11 @@ async fn tune(args: &TuneArgs) -> Result<u8, String> {
     if let Err(e) = chart::tune_chart(&dir, &rows, &order, chosen) {
         eprintln!("tune chart not written: {e}");
     }
-    print!("{}", ranked_table(&axes, &rows, &order, &objective));
-    println!("tune report: {}", dir.display());
+    out!("{}", ranked_table(&axes, &rows, &order, &objective));
+    outln!("tune report: {}", dir.display());
     match chosen {
         Some(i) => {
-            println!(
+            outln!(
                 "\nrecommended settings ({}):\n{}",
                 objective_text(&objective, &rows[i]),
                 snippet(&rows[i].settings)
@@ -177,7 +177,7 @@ async fn tune(args: &TuneArgs) -> Result<u8, String> {
             Ok(exit::OK)
         }
         None => {
-            println!("\nno setting met the constraints of `{}`", args.objective);
+            outln!("\nno setting met the constraints of `{}`", args.objective);
             Ok(exit::GATE_FAILED)
         }
     }

@@ -67,7 +67,7 @@ impl Chart for Attempts<'_> {
                 .collect();
             let s = chart.draw_series(rects).map_err(err)?;
             if text {
-                s.label(a.arm.as_str()).legend(move |(x, y)| {
+                s.label(a.label).legend(move |(x, y)| {
                     Rectangle::new([(x, y - 7), (x + 18, y + 7)], color.filled())
                 });
                 let labels = mine.iter().map(|(_, v, pct, n)| {

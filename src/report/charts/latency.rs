@@ -67,10 +67,9 @@ impl Chart for LatencyOverTime<'_> {
                     .draw_series(LineSeries::new(points, color.stroke_width(width)))
                     .map_err(err)?;
                 if text {
-                    s.label(format!("{} {q}", a.arm.as_str()))
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(width))
-                        });
+                    s.label(format!("{} {q}", a.label)).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(width))
+                    });
                 }
             }
         }

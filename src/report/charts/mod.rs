@@ -99,13 +99,13 @@ fn latency_nines(run: &RunData) -> nines::LatencyNines<'_> {
     let mut curves = Vec::new();
     for a in &run.arms {
         curves.push(nines::Curve {
-            label: format!("{} corrected", a.arm.as_str()),
+            label: format!("{} corrected", a.label),
             hist: &a.hist.corrected,
             color: style::arm_color(a.arm),
             dashed: false,
         });
         curves.push(nines::Curve {
-            label: format!("{} uncorrected", a.arm.as_str()),
+            label: format!("{} uncorrected", a.label),
             hist: &a.hist.uncorrected,
             color: style::arm_light(a.arm),
             dashed: true,
@@ -128,7 +128,7 @@ fn stream_nines(run: &RunData) -> nines::StreamNines<'_> {
                     .arms
                     .iter()
                     .map(|a| nines::Curve {
-                        label: a.arm.as_str().into(),
+                        label: a.label.into(),
                         hist: pick(a),
                         color: style::arm_color(a.arm),
                         dashed: false,

@@ -35,7 +35,7 @@ impl Chart for Throughput<'_> {
         let n = self.run.arms.len().max(1);
         let panels = root.split_evenly((n, 1));
         for (a, area) in self.run.arms.iter().zip(panels.iter()) {
-            let title = format!("{}: {}", self.title(), a.arm.as_str());
+            let title = format!("{}: {}", self.title(), a.label);
             self.panel(a, area, &title, text)?;
         }
         Ok(())
