@@ -2,6 +2,7 @@
 //! `harness mock`: serve a scenario's server part until Ctrl-C.
 
 use crate::{load_server_config, start, Error, StartOptions};
+use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
@@ -41,13 +42,18 @@ pub async fn run(args: MockArgs) -> Result<(), Error> {
         },
     )
     .await?;
+    // A reader that stops early (`mock-server s.yaml | head -1` to grab the
+    // URL) must not take the server down with a broken-pipe panic.
+    let mut out = std::io::stdout();
     for (i, url) in server.base_urls().iter().enumerate() {
-        println!("node {i}: {url}");
+        let _ = writeln!(out, "node {i}: {url}");
     }
-    println!(
+    let _ = writeln!(
+        out,
         "control API: {}/_mock/state — Ctrl-C to stop",
         server.base_urls()[0]
     );
+    let _ = out.flush();
     let signal = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     signal.map_err(Error::Signal)
