@@ -22,6 +22,7 @@ use crate::direct::{Direct, Held, Watchdog};
 use crate::outcome::{Arm, Outcome};
 use crate::scenario::load::Pick;
 use crate::schedule::Schedule;
+use crate::threads::on_own_thread;
 
 /// How requests are paced.
 #[derive(Debug, Clone)]
@@ -157,32 +158,17 @@ pub async fn drive(
             // instants do not wait behind request tasks or the recorder on
             // the shared workers; requests still run on the main runtime.
             let main = tokio::runtime::Handle::current();
-            let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-            let tracker2 = tracker.clone();
-            let ctx2 = ctx.clone();
-            let stop2 = stop.clone();
-            let spawned = std::thread::Builder::new()
-                .name("harness-scheduler".into())
-                .spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_time()
-                        .build();
-                    let st = match rt {
-                        Ok(rt) => rt.block_on(open_loop(
-                            *schedule,
-                            max_in_flight,
-                            ctx2,
-                            stop2,
-                            picker,
-                            tracker2,
-                            main,
-                        )),
-                        Err(_) => DriveStats::default(),
-                    };
-                    let _ = done_tx.send(st);
-                });
-            if spawned.is_ok() {
-                if let Ok(st) = done_rx.await {
+            let scheduler = open_loop(
+                *schedule,
+                max_in_flight,
+                ctx.clone(),
+                stop.clone(),
+                picker,
+                tracker.clone(),
+                main,
+            );
+            if let Ok(done) = on_own_thread("harness-scheduler", scheduler) {
+                if let Ok(st) = done.await {
                     stats = st;
                 }
             }
@@ -215,7 +201,7 @@ pub async fn drive(
                     think_time,
                 )
             };
-            if matches!(ctx.sender, Sender::Direct(_)) {
+            if let Sender::Direct(direct) = &ctx.sender {
                 // Plain connections: one current-thread runtime per core,
                 // each owning its users, their connections and a forwarder
                 // of its own, as oha and wrk run. A request, its connection
@@ -225,18 +211,13 @@ pub async fn drive(
                     .min(users);
                 for t in 0..threads {
                     let (tx, rx) = mpsc::channel(BATCH_CAPACITY);
-                    let sender = match &ctx.sender {
-                        Sender::Direct(d) => Sender::Direct(Arc::new(d.fork())),
-                        other => other.clone(),
-                    };
                     let local = Ctx {
                         out: tx,
-                        sender,
+                        sender: Sender::Direct(Arc::new(direct.fork())),
                         shard: t + 1,
                         ..ctx.clone()
                     };
-                    let mut tasks: Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>> = (t
-                        ..users)
+                    let mut tasks: Vec<BoxedTask> = (t..users)
                         .step_by(threads)
                         .map(|u| Box::pin(tracker.track_future(user(local.clone(), u))) as _)
                         .collect();
@@ -244,24 +225,14 @@ pub async fn drive(
                     tasks.push(Box::pin(
                         tracker.track_future(forward_in_bursts(rx, out.clone())),
                     ));
-                    let spawned = std::thread::Builder::new()
-                        .name(format!("harness-users-{t}"))
-                        .spawn(move || {
-                            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                                .enable_all()
-                                .build()
-                            else {
-                                return;
-                            };
-                            rt.block_on(async move {
-                                let mut set = tokio::task::JoinSet::new();
-                                for task in tasks {
-                                    set.spawn(task);
-                                }
-                                while set.join_next().await.is_some() {}
-                            });
-                        });
-                    if spawned.is_err() {
+                    let all = async move {
+                        let mut set = tokio::task::JoinSet::new();
+                        for task in tasks {
+                            set.spawn(task);
+                        }
+                        while set.join_next().await.is_some() {}
+                    };
+                    if on_own_thread(&format!("harness-users-{t}"), all).is_err() {
                         eprintln!("warning: cannot start a load thread; some users did not run");
                     }
                 }
@@ -379,6 +350,9 @@ async fn open_loop(
     }
     stats
 }
+
+/// A task of a load thread (users and their forwarder).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// One closed-model virtual user: send, wait for the answer, think, repeat
 /// until `end` or `stop`. Abandoning (drain limit) drops the request in

@@ -38,5 +38,6 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schedule;
+mod threads;
 pub mod tune;
 pub mod units;

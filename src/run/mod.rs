@@ -30,10 +30,11 @@ mod events;
 mod threads;
 mod watch;
 
+use crate::threads::on_own_thread;
 pub use command::main;
 pub use events::{event_record, node_label};
 use events::{forward_events, phase_events};
-use threads::{on_own_thread, EmbeddedServer};
+use threads::EmbeddedServer;
 pub use watch::AbortRule;
 use watch::{expected_requests, record_loop, Watch};
 

@@ -1,5 +1,5 @@
-//! Threads of their own for the embedded fake server and the recorder, so
-//! neither delays the generator's tasks on the shared runtime.
+//! A runtime of its own for the embedded fake server, so its work does not
+//! delay the generator's tasks on the shared runtime.
 
 use super::{RunError, Scenario};
 
@@ -35,26 +35,4 @@ impl EmbeddedServer {
         let _ = self.rt.spawn(self.server.shutdown()).await;
         self.rt.shutdown_background();
     }
-}
-
-/// Run `fut` on a current-thread runtime of its own OS thread, so periodic
-/// heavy work (histogram compression, progress output) never delays the
-/// generator's tasks; await its result.
-pub(super) fn on_own_thread<T: Send + 'static>(
-    name: &str,
-    fut: impl std::future::Future<Output = T> + Send + 'static,
-) -> Result<tokio::sync::oneshot::Receiver<T>, String> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name(name.to_string())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            if let Ok(rt) = rt {
-                let _ = tx.send(rt.block_on(fut));
-            }
-        })
-        .map_err(|e| e.to_string())?;
-    Ok(rx)
 }
