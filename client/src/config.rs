@@ -145,13 +145,13 @@ impl EndpointConfig {
 pub struct TimeoutsConfig {
     /// TCP (+TLS) connect. Default `1s`.
     #[serde(
-        serialize_with = "humantime_serde::serialize",
+        serialize_with = "crate::units::duration::serialize",
         deserialize_with = "positive"
     )]
     pub connect: Duration,
     /// Request sent until response headers. Default `10s`.
     #[serde(
-        serialize_with = "humantime_serde::serialize",
+        serialize_with = "crate::units::duration::serialize",
         deserialize_with = "positive"
     )]
     pub first_byte: Duration,
@@ -159,7 +159,7 @@ pub struct TimeoutsConfig {
     /// comments do not count. (A non-streamed answer has no tokens: it is
     /// bounded by `idle` and `total`.) Default `15s`.
     #[serde(
-        serialize_with = "humantime_serde::serialize",
+        serialize_with = "crate::units::duration::serialize",
         deserialize_with = "positive"
     )]
     pub first_token: Duration,
@@ -168,14 +168,14 @@ pub struct TimeoutsConfig {
     /// any two body bytes (DeepSeek's keep-alive blank lines count as life,
     /// since the JSON only comes at the end). Default `10s`.
     #[serde(
-        serialize_with = "humantime_serde::serialize",
+        serialize_with = "crate::units::duration::serialize",
         deserialize_with = "positive"
     )]
     pub idle: Duration,
     /// Deadline for the whole call: queueing, all attempts, backoff sleeps
     /// and, for streams, the whole stream. Default `60s`.
     #[serde(
-        serialize_with = "humantime_serde::serialize",
+        serialize_with = "crate::units::duration::serialize",
         deserialize_with = "positive"
     )]
     pub total: Duration,
@@ -194,7 +194,7 @@ impl Default for TimeoutsConfig {
 }
 
 fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let v: Duration = humantime_serde::deserialize(d)?;
+    let v: Duration = crate::units::duration::deserialize(d)?;
     if v.is_zero() {
         return Err(serde::de::Error::custom("must be greater than 0s, got 0s"));
     }
@@ -208,7 +208,7 @@ pub struct PoolConfig {
     /// Idle keep-alive connections kept per host. Default `32`.
     pub max_idle_per_host: usize,
     /// Idle connections are closed after this. Default `90s`.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub idle_timeout: Duration,
     /// `true` = HTTP/2 (prior knowledge on `http://`), `false` = HTTP/1.1 only. Default `false`.
     pub http2: bool,

@@ -227,6 +227,26 @@ mod tests {
     }
 
     #[test]
+    fn a_nested_mistake_keeps_its_line_and_column() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            r: f64,
+            p: Percent,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            name: String,
+            inner: Inner,
+        }
+        let e = serde_yaml::from_str::<Outer>("name: x\ninner:\n  r: 1\n  p: 150%\n").unwrap_err();
+        let loc = e.location().expect("location");
+        assert_eq!((loc.line(), loc.column()), (4, 6));
+        assert!(e.to_string().contains("between 0% and 100%"), "{e}");
+    }
+
+    #[test]
     fn constructors_and_printing() {
         assert_eq!(Percent::from_percent(20.0).unwrap().to_string(), "20%");
         assert_eq!(Percent::from_fraction(1.5), None);

@@ -30,12 +30,12 @@ pub enum Jitter {
 #[serde(deny_unknown_fields, default)]
 pub struct BackoffConfig {
     /// Delay before the first retry, before jitter. Default `500ms`.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub base: Duration,
     /// Growth factor per attempt, `>= 1`. Default `2`.
     pub multiplier: f64,
     /// Cap on any single delay. Default `8s`.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub max: Duration,
     /// Jitter kind: `none`, `full`, `equal` or `decorrelated`. Default `full`.
     pub jitter: Jitter,

@@ -29,7 +29,7 @@ pub struct BulkheadConfig {
     /// busy. Default `100`.
     pub max_queue: u32,
     /// Longest a caller waits in the queue before being shed. Default `5s`.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub max_queue_wait: Duration,
 }
 

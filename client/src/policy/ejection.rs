@@ -25,10 +25,10 @@ pub struct EjectionConfig {
     /// Consecutive failures that eject an endpoint. Default `5` (Envoy).
     pub consecutive_failures: u32,
     /// First ejection length; the k-th recent one lasts k times this. Default `10s`.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub base_ejection_time: Duration,
     /// Cap on one ejection's length. Default `60s`.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub max_ejection_time: Duration,
     /// Most endpoints ejected at once, as a share (one is always allowed when
     /// there are two or more). Default `50%`.

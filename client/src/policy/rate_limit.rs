@@ -27,7 +27,7 @@ pub struct RateLimitConfig {
     pub burst: u32,
     /// Longest a caller waits for a slot before being rejected; `0s` rejects
     /// immediately. Default `1s`.
-    #[serde(default = "default_max_wait", with = "humantime_serde")]
+    #[serde(default = "default_max_wait", with = "crate::units::duration")]
     pub max_wait: Duration,
 }
 

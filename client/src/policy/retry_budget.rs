@@ -28,7 +28,7 @@ pub struct RetryBudgetConfig {
     /// Retries always allowed per second regardless of traffic. Default `10/s`.
     pub min_per_second: PerSecond,
     /// How long a deposit counts. Default `10s`.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub ttl: Duration,
 }
 

@@ -34,23 +34,23 @@ pub struct BreakerConfig {
     /// Opens when the failure rate is at or above this. Default `50%` (resilience4j).
     pub failure_rate_threshold: Percent,
     /// A successful call slower than this counts as slow. Default `60s` (resilience4j).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub slow_call_duration_threshold: Duration,
     /// Opens when the slow-call rate is at or above this. Default `100%` (resilience4j).
     pub slow_call_rate_threshold: Percent,
     /// How long the breaker stays open before probing. Default `5s` (resilience4j: 60s).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub wait_duration_in_open: Duration,
     /// A `Retry-After` hint on the failure that opens the breaker extends the
     /// open time up to this cap; `0s` ignores hints. Default `60s`.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub max_wait_duration_in_open: Duration,
     /// Probes admitted in half-open; their outcomes decide. Default `3` (resilience4j: 10).
     pub permitted_calls_in_half_open: u32,
     /// Half-open longer than this reopens (a safety net for leaked permits);
     /// `0s` waits forever. Default `60s` (resilience4j defaults to forever,
     /// which lets one leaked permit wedge the breaker).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub max_wait_duration_in_half_open: Duration,
 }
 
