@@ -1,5 +1,6 @@
 //! Reading scenario YAML with errors that point at the spot:
-//! `scenarios/x.yaml:12:9: server.phases[0].faults[1].status.rate must be in [0, 1], got 1.5`.
+//! `scenarios/x.yaml:12:9: server.phases[0].faults[1].status.rate must be in [0, 1], got 1.5`,
+//! followed by how to write it.
 
 use super::{ServerConfig, MAX_NODES};
 use serde::de::DeserializeOwned;
@@ -208,7 +209,7 @@ mod tests {
         let e = parse_yaml::<S>(yaml, "x.yaml").unwrap_err().to_string();
         assert_eq!(
             e,
-            "x.yaml:7:38: server.phases[0].faults[1].status.rate must be in [0, 1], got 1.5"
+            "x.yaml:7:38: server.phases[0].faults[1].status.rate must be in [0, 1], got 1.5: write `1.5%` for a percentage (percentages are written 30% or 0.3)"
         );
     }
 
