@@ -45,7 +45,7 @@ fn bench_parse(c: &mut Criterion) {
 }
 
 fn rate(r: f64) -> Rate {
-    Rate::per_second(r).expect("rate")
+    Rate::new(r).expect("rate")
 }
 
 fn bench_schedule(c: &mut Criterion) {

@@ -56,20 +56,20 @@ impl Schedule {
 
 fn rate_at(shape: &Shape, t: f64, duration: f64) -> f64 {
     match shape {
-        Shape::Constant(r) | Shape::Poisson(r) => r.get(),
+        Shape::Constant(r) | Shape::Poisson(r) => r.per_second(),
         Shape::Ramp { from, to } => {
             let f = if duration > 0.0 { t / duration } else { 0.0 };
-            from.get() + (to.get() - from.get()) * f.clamp(0.0, 1.0)
+            from.per_second() + (to.per_second() - from.per_second()) * f.clamp(0.0, 1.0)
         }
         Shape::Steps(steps) => {
             let mut end = 0.0;
             for s in steps {
                 end += s.duration.as_secs_f64();
                 if t < end {
-                    return s.rate.get();
+                    return s.rate.per_second();
                 }
             }
-            steps.last().map_or(0.0, |s| s.rate.get())
+            steps.last().map_or(0.0, |s| s.rate.per_second())
         }
         Shape::Sine {
             mean,
@@ -77,7 +77,7 @@ fn rate_at(shape: &Shape, t: f64, duration: f64) -> f64 {
             period,
         } => {
             let phase = std::f64::consts::TAU * t / period.as_secs_f64().max(1e-9);
-            (mean.get() + amplitude.get() * phase.sin()).max(0.0)
+            (mean.per_second() + amplitude.per_second() * phase.sin()).max(0.0)
         }
     }
 }
@@ -89,18 +89,18 @@ impl Iterator for Schedule {
         let t = match &self.shape {
             // Exact multiples: no drift from adding up floating-point gaps.
             Shape::Constant(r) => {
-                if r.get() < IDLE_RATE {
+                if r.per_second() < IDLE_RATE {
                     return None;
                 }
-                self.n as f64 / r.get()
+                self.n as f64 / r.per_second()
             }
             Shape::Poisson(r) => {
-                if r.get() < IDLE_RATE {
+                if r.per_second() < IDLE_RATE {
                     return None;
                 }
                 let u: f64 = self.rng.gen_range(f64::EPSILON..1.0);
                 let t = self.t;
-                self.t += -u.ln() / r.get();
+                self.t += -u.ln() / r.per_second();
                 t
             }
             // Varying shapes: integrate the rate in steps of at most 1 ms
@@ -144,7 +144,7 @@ mod tests {
     use crate::units::Rate;
 
     fn rate(r: f64) -> Rate {
-        Rate::per_second(r).unwrap()
+        Rate::new(r).unwrap()
     }
 
     #[test]

@@ -293,7 +293,7 @@ fn pacing(s: &Scenario) -> Pacing {
             // validate() checked the shape exists.
             schedule: Box::new(Schedule::new(
                 s.load.shape().unwrap_or(scenario::load::Shape::Constant(
-                    crate::units::Rate::per_second(1.0).unwrap_or_else(|_| unreachable!()),
+                    crate::units::Rate::new(1.0).unwrap_or_else(|| unreachable!()),
                 )),
                 s.duration,
                 s.seed,

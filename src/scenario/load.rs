@@ -42,7 +42,7 @@ pub enum Shape {
         /// Swing above and below the mean.
         amplitude: Rate,
         /// Length of one full cycle.
-        #[serde(with = "humantime_serde")]
+        #[serde(with = "crate::units::duration")]
         period: Duration,
     },
     /// Poisson arrivals (exponential gaps, seeded) at a mean rate.
@@ -56,7 +56,7 @@ pub struct Step {
     /// Rate during this step.
     pub rate: Rate,
     /// How long the step lasts.
-    #[serde(rename = "for", with = "humantime_serde")]
+    #[serde(rename = "for", with = "crate::units::duration")]
     pub duration: Duration,
 }
 
@@ -116,7 +116,7 @@ pub struct LoadConfig {
     #[serde(default)]
     pub users: Option<usize>,
     /// Closed model: pause between a user's requests.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, with = "crate::units::duration")]
     pub think_time: Option<Duration>,
     /// Send `stream: true` requests and measure TTFT and inter-token latency.
     #[serde(default)]

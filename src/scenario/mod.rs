@@ -28,7 +28,7 @@ pub struct Scenario {
     #[serde(default)]
     pub seed: u64,
     /// Length of the load (the run then drains in-flight requests).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::units::duration")]
     pub duration: Duration,
     /// The fake server (ignored when `target` is given).
     #[serde(default)]
