@@ -19,6 +19,7 @@ use crate::error::{BuildError, CallError};
 use crate::events::{ClientEvent, Events};
 use crate::meta::CallMeta;
 use crate::metrics::Metrics;
+use crate::policies::{build_policies, Policies};
 use crate::policy::backoff::Backoff;
 use crate::policy::balancer::Balancer;
 use crate::policy::breaker::{BreakerState, CircuitBreaker};
@@ -139,7 +140,7 @@ impl ClientBuilder {
         if cfg.endpoints.is_empty() {
             return Err(BuildError::NoEndpoints);
         }
-        cfg.validate()?;
+        let policies = build_policies(&cfg)?;
         let mut endpoints = Vec::with_capacity(cfg.endpoints.len());
         for (index, e) in cfg.endpoints.iter().enumerate() {
             let base = e.url().trim_end_matches('/').to_owned();
@@ -164,34 +165,27 @@ impl ClientBuilder {
                     .is_ok_and(|ip| ip.is_loopback())
         });
         let http = build_http(&cfg.pool, &cfg.timeouts, loopback_only)?;
-        let cerr = |e: &dyn std::fmt::Display| {
-            BuildError::Config(crate::config::ConfigError {
-                field: "client".into(),
-                message: e.to_string(),
-            })
-        };
-        let weights: Vec<u32> = cfg.endpoints.iter().map(|e| e.weight()).collect();
+        let Policies {
+            backoff,
+            budget,
+            limiter,
+            breakers,
+            balancer,
+            ejection,
+            bulkhead,
+        } = policies;
         let shared = Shared {
-            budget: RetryBudget::new(&cfg.retry.budget).map_err(|e| cerr(&e))?,
-            limiter: cfg
-                .rate_limit
-                .as_ref()
-                .map(RateLimiter::new)
-                .transpose()
-                .map_err(|e| cerr(&e))?,
-            breakers: (0..endpoints.len())
-                .map(|_| CircuitBreaker::new(&cfg.breaker))
-                .collect::<Result<_, _>>()
-                .map_err(|e| cerr(&e))?,
-            balancer: Balancer::new(&cfg.balancer.policy(), &weights).map_err(|e| cerr(&e))?,
-            ejection: OutlierDetector::new(&cfg.balancer.ejection, endpoints.len())
-                .map_err(|e| cerr(&e))?,
+            budget,
+            limiter,
+            breakers,
+            balancer: balancer.ok_or(BuildError::NoEndpoints)?,
+            ejection,
             rng: StdRng::from_entropy(),
         };
         let inner = Arc::new(Inner {
             http,
-            backoff: Backoff::new(&cfg.retry.backoff).map_err(|e| cerr(&e))?,
-            bulkhead: Bulkhead::new(&cfg.bulkhead).map_err(|e| cerr(&e))?,
+            backoff,
+            bulkhead,
             metrics: Metrics::new(endpoints.len()),
             endpoints,
             key,

@@ -29,6 +29,7 @@ mod fallback;
 mod guard;
 pub mod meta;
 mod metrics;
+mod policies;
 pub mod policy;
 mod sse;
 pub mod stream;
