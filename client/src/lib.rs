@@ -32,6 +32,7 @@ mod metrics;
 mod policies;
 pub mod policy;
 mod sse;
+mod state;
 pub mod stream;
 mod trace;
 mod transport;
