@@ -34,6 +34,8 @@ pub mod policy;
 mod sse;
 mod state;
 pub mod stream;
+#[cfg(test)]
+mod testing;
 mod trace;
 mod transport;
 pub mod types;

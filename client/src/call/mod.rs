@@ -28,6 +28,8 @@ use retry::{Answered, Call};
 
 pub(crate) mod attempt;
 mod retry;
+#[cfg(test)]
+mod tests;
 
 /// What a successful call produced.
 enum Answer {
