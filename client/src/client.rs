@@ -1,92 +1,40 @@
 //! The public [`Client`]: building it from a [`ClientConfig`] (endpoints,
-//! key, pooled HTTP client, one instance of every policy) and the calls
+//! key, the reqwest transport, one instance of every policy) and the calls
 //! `chat`, `chat_stream`, `events` and metrics. The per-call orchestration
-//! lives in `call.rs`.
+//! lives in `call`, the shared state in `state`.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 
 use futures::stream::Stream;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tokio::sync::broadcast;
-use tracing::Instrument;
 
 use crate::auth::ApiKey;
-use crate::call::{Answer, Call};
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, EndpointConfig};
 use crate::error::{BuildError, CallError};
-use crate::events::{ClientEvent, Events};
-use crate::meta::CallMeta;
-use crate::metrics::Metrics;
-use crate::policy::backoff::Backoff;
-use crate::policy::balancer::Balancer;
+use crate::events::ClientEvent;
+use crate::policies::build_policies;
 use crate::policy::breaker::{BreakerState, CircuitBreaker};
-use crate::policy::bulkhead::Bulkhead;
-use crate::policy::ejection::OutlierDetector;
-use crate::policy::rate_limit::RateLimiter;
-use crate::policy::retry_budget::RetryBudget;
+use crate::state::Inner;
 use crate::stream::ChatStream;
-use crate::transport::build_http;
+use crate::transport::net::HttpTransport;
 use crate::types::{ChatRequest, ChatResponse};
-
-/// One upstream base URL.
-#[derive(Debug)]
-pub(crate) struct Endpoint {
-    pub(crate) base: String,
-    pub(crate) url: reqwest::Url,
-}
-
-/// Policy state shared by all calls. A plain mutex, never held across an
-/// `.await`: each critical section is a few hundred nanoseconds of pure
-/// state-machine work, far cheaper than a message round trip to an owner task.
-pub(crate) struct Shared {
-    pub(crate) budget: RetryBudget,
-    pub(crate) limiter: Option<RateLimiter>,
-    pub(crate) breakers: Vec<CircuitBreaker>,
-    pub(crate) balancer: Balancer,
-    pub(crate) ejection: OutlierDetector,
-    pub(crate) rng: StdRng,
-}
-
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    pub(crate) endpoints: Vec<Endpoint>,
-    pub(crate) key: ApiKey,
-    pub(crate) cfg: ClientConfig,
-    pub(crate) backoff: Backoff,
-    pub(crate) bulkhead: Bulkhead,
-    pub(crate) shared: Mutex<Shared>,
-    pub(crate) events: Events,
-    pub(crate) metrics: Metrics,
-}
-
-impl Inner {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Shared> {
-        // Policies keep their invariants between calls, so a panic elsewhere
-        // while holding the lock leaves nothing half-updated worth refusing.
-        self.shared.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 /// A DeepSeek client with the full resilience stack. Cheap to clone (an
 /// `Arc` inside); clones share pools, policies, events and metrics.
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
+    transport: Arc<HttpTransport>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let eps: Vec<&str> = self
-            .inner
-            .endpoints
-            .iter()
-            .map(|e| e.base.as_str())
-            .collect();
         f.debug_struct("Client")
-            .field("endpoints", &eps)
-            .field("key", &self.inner.key)
+            .field("endpoints", &self.inner.endpoints)
+            .field("key", self.transport.key())
             .finish_non_exhaustive()
     }
 }
@@ -132,15 +80,16 @@ impl ClientBuilder {
                 .enumerate()
                 .map(|(i, url)| {
                     let weight = cfg.endpoints.get(i).map_or(1, |e| e.weight());
-                    crate::config::EndpointConfig::Weighted { url, weight }
+                    EndpointConfig::Weighted { url, weight }
                 })
                 .collect();
         }
         if cfg.endpoints.is_empty() {
             return Err(BuildError::NoEndpoints);
         }
-        cfg.validate()?;
-        let mut endpoints = Vec::with_capacity(cfg.endpoints.len());
+        let policies = build_policies(&cfg)?;
+        let mut bases = Vec::with_capacity(cfg.endpoints.len());
+        let mut urls = Vec::with_capacity(cfg.endpoints.len());
         for (index, e) in cfg.endpoints.iter().enumerate() {
             let base = e.url().trim_end_matches('/').to_owned();
             let url = reqwest::Url::parse(&format!("{base}/chat/completions")).map_err(|_| {
@@ -149,56 +98,15 @@ impl ClientBuilder {
                     url: e.url().to_owned(),
                 }
             })?;
-            endpoints.push(Endpoint { base, url });
+            bases.push(base);
+            urls.push(url);
         }
         let key = match &self.api_key {
             Some(k) => ApiKey::new(k)?,
             None => ApiKey::from_env(&cfg.api_key_env)?,
         };
-        let loopback_only = endpoints.iter().all(|e| {
-            let host = e.url.host_str().unwrap_or("");
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            host == "localhost"
-                || host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        });
-        let http = build_http(&cfg.pool, &cfg.timeouts, loopback_only)?;
-        let cerr = |e: &dyn std::fmt::Display| {
-            BuildError::Config(crate::config::ConfigError {
-                field: "client".into(),
-                message: e.to_string(),
-            })
-        };
-        let weights: Vec<u32> = cfg.endpoints.iter().map(|e| e.weight()).collect();
-        let shared = Shared {
-            budget: RetryBudget::new(&cfg.retry.budget).map_err(|e| cerr(&e))?,
-            limiter: cfg
-                .rate_limit
-                .as_ref()
-                .map(RateLimiter::new)
-                .transpose()
-                .map_err(|e| cerr(&e))?,
-            breakers: (0..endpoints.len())
-                .map(|_| CircuitBreaker::new(&cfg.breaker))
-                .collect::<Result<_, _>>()
-                .map_err(|e| cerr(&e))?,
-            balancer: Balancer::new(&cfg.balancer.policy(), &weights).map_err(|e| cerr(&e))?,
-            ejection: OutlierDetector::new(&cfg.balancer.ejection, endpoints.len())
-                .map_err(|e| cerr(&e))?,
-            rng: StdRng::from_entropy(),
-        };
-        let inner = Arc::new(Inner {
-            http,
-            backoff: Backoff::new(&cfg.retry.backoff).map_err(|e| cerr(&e))?,
-            bulkhead: Bulkhead::new(&cfg.bulkhead).map_err(|e| cerr(&e))?,
-            metrics: Metrics::new(endpoints.len()),
-            endpoints,
-            key,
-            shared: Mutex::new(shared),
-            events: Events::new(),
-            cfg,
-        });
+        let transport = HttpTransport::new(urls, key, &cfg.pool, &cfg.timeouts)?;
+        let inner = Arc::new(Inner::new(cfg, bases, policies, StdRng::from_entropy())?);
         if let (Some(addr), Ok(handle)) = (
             inner.cfg.metrics.listen,
             tokio::runtime::Handle::try_current(),
@@ -215,21 +123,15 @@ impl ClientBuilder {
                 text_fn(Arc::downgrade(&inner)),
             ));
         }
-        Ok(Client { inner })
+        Ok(Client {
+            inner,
+            transport: Arc::new(transport),
+        })
     }
 }
 
 fn text_fn(weak: Weak<Inner>) -> impl Fn() -> Option<String> + Send + Sync + 'static {
-    move || weak.upgrade().map(|i| metrics_text(&i))
-}
-
-fn metrics_text(inner: &Inner) -> String {
-    // Gauges read from the bulkhead at scrape time cost nothing per call.
-    inner
-        .metrics
-        .queue_depth
-        .set(inner.bulkhead.queued() as i64);
-    inner.metrics.text()
+    move || weak.upgrade().map(|i| i.metrics_text())
 }
 
 impl Client {
@@ -251,71 +153,14 @@ impl Client {
     /// Sends a non-streamed chat completion through the full stack. Errors
     /// carry the call record ([`CallError::meta`]).
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse, CallError> {
-        let mut call = Call::new(self.inner.clone());
-        let span = tracing::debug_span!("deepseek.chat", trace_id = %call.meta.trace_id, model = %req.model, stream = false);
-        let result = call.run(req, false).instrument(span).await;
-        let elapsed = call.started.elapsed();
-        match result {
-            Ok((Answer::Unary(mut resp), _)) => {
-                let outcome = if call.meta.fallback.is_some() {
-                    "fallback"
-                } else {
-                    "ok"
-                };
-                self.inner.metrics.request(outcome, 200, elapsed);
-                resp.meta = call.meta;
-                Ok(resp)
-            }
-            Ok((Answer::Static(text), _)) => {
-                self.inner.metrics.request("fallback", 0, elapsed);
-                let mut resp = crate::fallback::static_response(text);
-                resp.meta = call.meta;
-                Ok(resp)
-            }
-            Ok((Answer::Stream(_), _)) => unreachable_stream(call.meta),
-            Err(kind) => {
-                self.inner
-                    .metrics
-                    .request(kind.class(), kind.status().unwrap_or(0), elapsed);
-                Err(CallError {
-                    kind,
-                    meta: Box::new(call.meta),
-                })
-            }
-        }
+        crate::call::chat(&self.inner, &*self.transport, req).await
     }
 
     /// Sends a streamed chat completion. Returns once the first content
     /// token arrived (retries and failover happen before that); the stream
     /// then yields the chunks, including the ones already read.
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream, CallError> {
-        let mut call = Call::new(self.inner.clone());
-        let span = tracing::debug_span!("deepseek.chat", trace_id = %call.meta.trace_id, model = %req.model, stream = true);
-        let result = call.run(req, true).instrument(span).await;
-        let elapsed = call.started.elapsed();
-        match result {
-            Ok((Answer::Stream(start), admission)) => Ok(crate::fallback::live_stream(
-                self.inner.clone(),
-                start,
-                admission,
-                call.started,
-                call.meta,
-            )),
-            Ok((Answer::Static(text), _)) => {
-                self.inner.metrics.request("fallback", 0, elapsed);
-                Ok(crate::fallback::static_stream(text, call.meta))
-            }
-            Ok((Answer::Unary(_), _)) => unreachable_stream(call.meta),
-            Err(kind) => {
-                self.inner
-                    .metrics
-                    .request(kind.class(), kind.status().unwrap_or(0), elapsed);
-                Err(CallError {
-                    kind,
-                    meta: Box::new(call.meta),
-                })
-            }
-        }
+        crate::call::chat_stream(&self.inner, &*self.transport, req).await
     }
 
     /// A receiver of every [`ClientEvent`] from now on. Capacity 4096: a
@@ -340,7 +185,7 @@ impl Client {
 
     /// Prometheus text exposition of this client's metrics.
     pub fn metrics_text(&self) -> String {
-        metrics_text(&self.inner)
+        self.inner.metrics_text()
     }
 
     /// Serves `GET /metrics` on `addr` (use a loopback address) in a
@@ -358,11 +203,7 @@ impl Client {
 
     /// Base URLs in endpoint-index order (the indices in [`CallMeta::endpoints`]).
     pub fn endpoints(&self) -> Vec<String> {
-        self.inner
-            .endpoints
-            .iter()
-            .map(|e| e.base.clone())
-            .collect()
+        self.inner.endpoints.clone()
     }
 
     /// Current breaker state per endpoint.
@@ -379,16 +220,4 @@ impl Client {
     pub fn config(&self) -> &ClientConfig {
         &self.inner.cfg
     }
-}
-
-#[cold]
-fn unreachable_stream<T>(meta: CallMeta) -> Result<T, CallError> {
-    // `run` answers in the mode it was asked for; reaching this is a bug,
-    // reported as an error rather than a panic.
-    Err(CallError {
-        kind: crate::error::Error::Request {
-            reason: "internal: answer mode mismatch".into(),
-        },
-        meta: Box::new(meta),
-    })
 }

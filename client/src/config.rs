@@ -1,20 +1,21 @@
 //! `ClientConfig`: exactly the scenario's `client:` section. Every section is
 //! optional with a documented default; values are checked inside
-//! `Deserialize` where possible (so serde_yaml reports line and column) and
-//! again, with the full field path, by [`ClientConfig::validate`].
+//! `Deserialize` where possible (so serde_yaml reports line and column), and
+//! once more, with the full field path, while the policies are built
+//! (`policies.rs`, which also holds [`ClientConfig::validate`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::policy::backoff::{Backoff, BackoffConfig};
-use crate::policy::balancer::{Balancer, BalancerConfig, Strategy};
-use crate::policy::breaker::{BreakerConfig, CircuitBreaker};
-use crate::policy::bulkhead::{Bulkhead, BulkheadConfig};
-use crate::policy::ejection::{EjectionConfig, OutlierDetector};
-use crate::policy::rate_limit::{RateLimitConfig, RateLimiter};
-use crate::policy::retry_budget::{RetryBudget, RetryBudgetConfig};
+use crate::policy::backoff::BackoffConfig;
+use crate::policy::balancer::{BalancerConfig, Strategy};
+use crate::policy::breaker::BreakerConfig;
+use crate::policy::bulkhead::BulkheadConfig;
+use crate::policy::ejection::EjectionConfig;
+use crate::policy::rate_limit::RateLimitConfig;
+use crate::policy::retry_budget::RetryBudgetConfig;
 use crate::types::Model;
 
 /// An invalid configuration value, naming the field.
@@ -25,34 +26,6 @@ pub struct ConfigError {
     pub field: String,
     /// What is wrong and what was found, e.g. `must be >= 1, got 0`.
     pub message: String,
-}
-
-impl ConfigError {
-    fn new(field: &str, message: impl Into<String>) -> Self {
-        ConfigError {
-            field: format!("client.{field}"),
-            message: message.into(),
-        }
-    }
-
-    /// From a policy error whose message starts with its own field path
-    /// (`breaker.window_size must be at least 1`); `section` is prefixed
-    /// when the policy does not know where it sits.
-    fn from_policy(section: &str, e: impl std::fmt::Display) -> Self {
-        let text = e.to_string();
-        let (field, message) = text
-            .split_once(' ')
-            .unwrap_or((text.as_str(), "is invalid"));
-        let field = if section.is_empty() || field.starts_with(section) {
-            field.to_owned()
-        } else {
-            format!("{section}.{field}")
-        };
-        ConfigError {
-            field: format!("client.{field}"),
-            message: message.to_owned(),
-        }
-    }
 }
 
 /// The resilience client's configuration (YAML `client:`).
@@ -357,76 +330,5 @@ impl ClientConfig {
         c.fallback = None;
         c.metrics.listen = None;
         c
-    }
-
-    /// Checks every value, naming the field in the error.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        for (i, e) in self.endpoints.iter().enumerate() {
-            let u = e.url();
-            if !(u.starts_with("http://") || u.starts_with("https://"))
-                || reqwest::Url::parse(u).is_err()
-            {
-                return Err(ConfigError::new(
-                    &format!("endpoints[{i}]"),
-                    format!("must be an http:// or https:// URL, got {u:?}"),
-                ));
-            }
-            if e.weight() == 0 {
-                return Err(ConfigError::new(
-                    &format!("endpoints[{i}].weight"),
-                    "must be >= 1, got 0",
-                ));
-            }
-        }
-        if self.api_key_env.trim().is_empty() {
-            return Err(ConfigError::new(
-                "api_key_env",
-                "must name an environment variable",
-            ));
-        }
-        let t = &self.timeouts;
-        for (name, d) in [
-            ("connect", t.connect),
-            ("first_byte", t.first_byte),
-            ("first_token", t.first_token),
-            ("idle", t.idle),
-            ("total", t.total),
-        ] {
-            if d.is_zero() {
-                return Err(ConfigError::new(
-                    &format!("timeouts.{name}"),
-                    "must be greater than 0s, got 0s",
-                ));
-            }
-        }
-        if self.retry.max_attempts == 0 {
-            return Err(ConfigError::new(
-                "retry.max_attempts",
-                "must be >= 1, got 0",
-            ));
-        }
-        Backoff::new(&self.retry.backoff).map_err(|e| ConfigError::from_policy("retry", e))?;
-        RetryBudget::new(&self.retry.budget).map_err(|e| ConfigError::from_policy("", e))?;
-        CircuitBreaker::new(&self.breaker).map_err(|e| ConfigError::from_policy("", e))?;
-        if let Some(rl) = &self.rate_limit {
-            RateLimiter::new(rl).map_err(|e| ConfigError::from_policy("", e))?;
-        }
-        Bulkhead::new(&self.bulkhead).map_err(|e| ConfigError::from_policy("", e))?;
-        let weights: Vec<u32> = self.endpoints.iter().map(EndpointConfig::weight).collect();
-        if !weights.is_empty() {
-            Balancer::new(&self.balancer.policy(), &weights)
-                .map_err(|e| ConfigError::from_policy("", e))?;
-        }
-        OutlierDetector::new(&self.balancer.ejection, weights.len().max(1))
-            .map_err(|e| ConfigError::from_policy("balancer", e))?;
-        if let Some(FallbackConfig::StaticReply(s)) = &self.fallback {
-            if s.is_empty() {
-                return Err(ConfigError::new(
-                    "fallback.static_reply",
-                    "must not be empty",
-                ));
-            }
-        }
-        Ok(())
     }
 }

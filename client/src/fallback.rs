@@ -1,25 +1,32 @@
-//! Turning a call's answer into what the caller gets: the static-reply
-//! fallback as a response or a one-chunk stream, and a live stream wired to
-//! its permits so that finishing it (or dropping it) reports to the breaker,
-//! ejection and metrics exactly once.
+//! Fallback: which failures a configured fallback may answer, and the
+//! static reply as a response or as a one-chunk stream. (The fallback model
+//! is one more attempt of the call loop, in `call`.)
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
-use tokio::time::Instant;
-
-use crate::call::StreamStart;
-use crate::client::Inner;
 use crate::error::Error;
-use crate::guard::{Admission, AttemptGuard};
 use crate::meta::CallMeta;
-use crate::stream::{ChatStream, StreamFinish, StreamState};
+use crate::stream::{ChatStream, StreamState};
 use crate::types::{
     ChatChunk, ChatResponse, Choice, ChunkChoice, Delta, FinishReason, ResponseMessage,
 };
 
 /// Model name reported on static fallback answers.
 pub const STATIC_MODEL: &str = "static-fallback";
+
+/// Whether a call that failed with `err` may be answered by the fallback:
+/// not when the request itself is wrong (400/401/422, unbuildable) or the
+/// client is misconfigured, since another model or a canned reply would
+/// hide the caller's mistake.
+pub(crate) fn applies_to(err: &Error) -> bool {
+    !matches!(
+        err,
+        Error::Auth { .. }
+            | Error::InvalidRequest { .. }
+            | Error::Request { .. }
+            | Error::Config(_)
+    )
+}
 
 pub(crate) fn static_response(text: String) -> ChatResponse {
     ChatResponse {
@@ -62,80 +69,7 @@ pub(crate) fn static_stream(text: String, meta: CallMeta) -> ChatStream {
     let state = StreamState {
         reader: None,
         buffered: VecDeque::from([chunk]),
-        finisher: None,
-    };
-    ChatStream::new(state, meta)
-}
-
-/// Reports the end of a live stream.
-struct LiveFinish {
-    inner: Arc<Inner>,
-    guard: Option<AttemptGuard>,
-    _admission: Option<Admission>,
-    started: Instant,
-    ttft: std::time::Duration,
-    fallback: bool,
-}
-
-impl StreamFinish for LiveFinish {
-    fn finish(&mut self, result: Result<(), &Error>) {
-        let elapsed = self.started.elapsed();
-        match result {
-            Ok(()) => {
-                if let Some(g) = self.guard.take() {
-                    // Slow-call judgement uses the time to first token: a long
-                    // answer is not a slow endpoint.
-                    g.success(self.ttft);
-                }
-                let outcome = if self.fallback { "fallback" } else { "ok" };
-                self.inner.metrics.request(outcome, 200, elapsed);
-            }
-            Err(e) => {
-                if let Some(g) = self.guard.take() {
-                    let endpoint_failure = !matches!(
-                        e,
-                        Error::Timeout {
-                            phase: crate::error::TimeoutPhase::Total
-                        }
-                    );
-                    g.failure(e, endpoint_failure);
-                }
-                self.inner.metrics.request(e.class(), 200, elapsed);
-            }
-        }
-    }
-}
-
-impl Drop for LiveFinish {
-    fn drop(&mut self) {
-        if self.guard.is_some() {
-            // Dropped before the end: the guard releases its permit itself.
-            self.inner
-                .metrics
-                .request("cancelled", 200, self.started.elapsed());
-        }
-    }
-}
-
-pub(crate) fn live_stream(
-    inner: Arc<Inner>,
-    start: StreamStart,
-    admission: Option<Admission>,
-    started: Instant,
-    meta: CallMeta,
-) -> ChatStream {
-    let finisher = LiveFinish {
-        inner,
-        guard: Some(start.guard),
-        _admission: admission,
-        started,
-        ttft: start.ttft,
-        fallback: meta.fallback.is_some(),
-    };
-    let state = StreamState {
-        reader: start.reader,
-        buffered: start.buffered,
-        finisher: Some(Box::new(finisher)),
+        finisher: None::<()>,
     };
     ChatStream::new(state, meta)
 }

@@ -29,9 +29,13 @@ mod fallback;
 mod guard;
 pub mod meta;
 mod metrics;
+mod policies;
 pub mod policy;
 mod sse;
+mod state;
 pub mod stream;
+#[cfg(test)]
+mod testing;
 mod trace;
 mod transport;
 pub mod types;

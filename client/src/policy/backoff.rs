@@ -52,15 +52,18 @@ impl Default for BackoffConfig {
     }
 }
 
-/// Why a [`BackoffConfig`] was refused.
+/// Why a [`BackoffConfig`] was refused. Path-free, as linkerd's
+/// `InvalidBackoff`: `Display` says what is wrong, [`InvalidBackoff::field`]
+/// names the setting, and the caller that knows where the config sits in
+/// its file adds the path.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidBackoff {
     /// `base` was zero.
-    #[error("backoff.base must be greater than 0")]
+    #[error("must be greater than 0")]
     ZeroBase,
     /// `max` was below `base`.
-    #[error("backoff.max ({max:?}) must be at least backoff.base ({base:?})")]
+    #[error("must be at least base ({base:?}), got {max:?}")]
     MaxBelowBase {
         /// Configured base.
         base: Duration,
@@ -68,8 +71,19 @@ pub enum InvalidBackoff {
         max: Duration,
     },
     /// `multiplier` was below 1 or not finite.
-    #[error("backoff.multiplier must be a finite number >= 1, got {0}")]
+    #[error("must be a finite number >= 1, got {0}")]
     Multiplier(f64),
+}
+
+impl InvalidBackoff {
+    /// The offending field of [`BackoffConfig`].
+    pub fn field(&self) -> &'static str {
+        match self {
+            InvalidBackoff::ZeroBase => "base",
+            InvalidBackoff::MaxBelowBase { .. } => "max",
+            InvalidBackoff::Multiplier(_) => "multiplier",
+        }
+    }
 }
 
 /// A validated backoff policy. Stateless: the caller passes the attempt number

@@ -33,15 +33,16 @@ pub struct BalancerConfig {
     pub strategy: Strategy,
 }
 
-/// Why a balancer could not be built.
+/// Why a balancer could not be built. Path-free: the weights are the
+/// caller's endpoint list, so the caller names the field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidBalancer {
     /// No endpoints were given.
     #[error("at least one endpoint is required")]
     NoEndpoints,
-    /// An endpoint had weight 0.
-    #[error("endpoints[{0}].weight must be at least 1")]
+    /// The endpoint at this index had weight 0.
+    #[error("weight must be at least 1, got 0")]
     ZeroWeight(usize),
 }
 

@@ -44,18 +44,28 @@ impl Default for BulkheadConfig {
     }
 }
 
-/// Why a [`BulkheadConfig`] was refused.
+/// Why a [`BulkheadConfig`] was refused. Path-free: `Display` says what is
+/// wrong, [`InvalidBulkhead::field`] names the setting, the caller adds the path.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidBulkhead {
     /// `max_concurrent` was 0 or above the semaphore's limit.
-    #[error("bulkhead.max_concurrent must be between 1 and {max}, got {got}")]
+    #[error("must be between 1 and {max}, got {got}")]
     MaxConcurrent {
         /// Configured value.
         got: u32,
         /// Largest accepted value.
         max: usize,
     },
+}
+
+impl InvalidBulkhead {
+    /// The offending field of [`BulkheadConfig`].
+    pub fn field(&self) -> &'static str {
+        match self {
+            InvalidBulkhead::MaxConcurrent { .. } => "max_concurrent",
+        }
+    }
 }
 
 /// A call refused by the bulkhead (load shed).

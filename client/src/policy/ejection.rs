@@ -47,16 +47,27 @@ impl Default for EjectionConfig {
     }
 }
 
-/// Why an [`EjectionConfig`] was refused.
+/// Why an [`EjectionConfig`] was refused. Path-free: `Display` says what is
+/// wrong, [`InvalidEjection::field`] names the setting, the caller adds the path.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidEjection {
     /// `consecutive_failures` was 0.
-    #[error("ejection.consecutive_failures must be at least 1")]
+    #[error("must be at least 1")]
     ZeroFailures,
     /// `base_ejection_time` was 0 or above `max_ejection_time`.
-    #[error("ejection.base_ejection_time must be > 0 and <= max_ejection_time")]
+    #[error("must be > 0 and <= max_ejection_time")]
     Times,
+}
+
+impl InvalidEjection {
+    /// The offending field of [`EjectionConfig`].
+    pub fn field(&self) -> &'static str {
+        match self {
+            InvalidEjection::ZeroFailures => "consecutive_failures",
+            InvalidEjection::Times => "base_ejection_time",
+        }
+    }
 }
 
 /// A change in an endpoint's ejection status.

@@ -39,16 +39,27 @@ fn default_max_wait() -> Duration {
     Duration::from_secs(1)
 }
 
-/// Why a [`RateLimitConfig`] was refused.
+/// Why a [`RateLimitConfig`] was refused. Path-free: `Display` says what is
+/// wrong, [`InvalidRateLimit::field`] names the setting, the caller adds the path.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidRateLimit {
     /// `rate` was zero or so high that its interval rounds to 0 ns.
-    #[error("rate_limit.rate must be greater than 0 and at most 1e9/s, got {0}")]
+    #[error("must be greater than 0 and at most 1e9/s, got {0}")]
     Rate(PerSecond),
     /// `burst` was zero.
-    #[error("rate_limit.burst must be at least 1")]
+    #[error("must be at least 1")]
     ZeroBurst,
+}
+
+impl InvalidRateLimit {
+    /// The offending field of [`RateLimitConfig`].
+    pub fn field(&self) -> &'static str {
+        match self {
+            InvalidRateLimit::Rate(_) => "rate",
+            InvalidRateLimit::ZeroBurst => "burst",
+        }
+    }
 }
 
 /// A request that may not proceed within the allowed wait.

@@ -43,13 +43,24 @@ impl Default for RetryBudgetConfig {
     }
 }
 
-/// Why a [`RetryBudgetConfig`] was refused.
+/// Why a [`RetryBudgetConfig`] was refused. Path-free: `Display` says what
+/// is wrong, [`InvalidRetryBudget::field`] names the setting, the caller adds
+/// the path.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidRetryBudget {
     /// `ttl` was shorter than 1 s or longer than 60 s (tower's bounds).
-    #[error("retry.budget.ttl must be between 1s and 60s, got {0:?}")]
+    #[error("must be between 1s and 60s, got {0:?}")]
     Ttl(Duration),
+}
+
+impl InvalidRetryBudget {
+    /// The offending field of [`RetryBudgetConfig`].
+    pub fn field(&self) -> &'static str {
+        match self {
+            InvalidRetryBudget::Ttl(_) => "ttl",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]

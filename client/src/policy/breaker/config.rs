@@ -72,17 +72,28 @@ impl Default for BreakerConfig {
     }
 }
 
-/// Why a [`BreakerConfig`] was refused.
+/// Why a [`BreakerConfig`] was refused. Path-free: `Display` says what is
+/// wrong, [`InvalidBreaker::field`] names the setting, the caller adds the path.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidBreaker {
-    /// A count that must be at least 1 was 0.
-    #[error("breaker.{0} must be at least 1")]
+    /// A count that must be at least 1 was 0 (the field's name).
+    #[error("must be at least 1")]
     Zero(&'static str),
     /// A rate threshold of 0% would open on the first judged call.
-    #[error("breaker.{0} must be greater than 0%")]
+    #[error("must be greater than 0%")]
     ZeroThreshold(&'static str),
     /// `wait_duration_in_open` was zero.
-    #[error("breaker.wait_duration_in_open must be greater than 0")]
+    #[error("must be greater than 0")]
     ZeroWait,
+}
+
+impl InvalidBreaker {
+    /// The offending field of [`BreakerConfig`].
+    pub fn field(&self) -> &'static str {
+        match self {
+            InvalidBreaker::Zero(f) | InvalidBreaker::ZeroThreshold(f) => f,
+            InvalidBreaker::ZeroWait => "wait_duration_in_open",
+        }
+    }
 }

@@ -1,28 +1,22 @@
-//! Streamed answers. `ChunkReader` turns an SSE body into typed chunks under
-//! the first-token, idle and total timers; only `data:` events move the idle
-//! timer, so `: keep-alive` comments and blank lines cannot keep a dead
-//! stream alive. [`ChatStream`] is what callers get: a `Stream` of chunks
-//! that owns the HTTP response and every permit of its call, so dropping it
-//! aborts the request and frees them.
+//! Reading an SSE body as typed chunks under the first-token, idle and
+//! total timers. Only `data:` events move the idle timer, so `: keep-alive`
+//! comments and blank lines cannot keep a dead stream alive. Works on any
+//! transport's [`Body`].
 
-use std::collections::VecDeque;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use futures::stream::{BoxStream, Stream, StreamExt};
+use futures::stream::StreamExt;
 use tokio::time::{sleep_until, Instant, Sleep};
 
 use crate::config::TimeoutsConfig;
 use crate::error::{Error, TimeoutPhase};
-use crate::meta::CallMeta;
 use crate::sse::{SseEvent, SseParser};
-use crate::transport::{bound, classify_reqwest};
+use crate::transport::{bound, Body};
 use crate::types::ChatChunk;
 
-/// Reads typed chunks from one SSE response.
+/// Reads typed chunks from one SSE response body.
 pub(crate) struct ChunkReader {
-    body: BoxStream<'static, reqwest::Result<Bytes>>,
+    body: Body,
     parser: SseParser,
     timer: Pin<Box<Sleep>>,
     phase: TimeoutPhase,
@@ -37,15 +31,10 @@ pub(crate) struct ChunkReader {
 
 impl ChunkReader {
     /// `start` is when the attempt began: the first-token timer runs from there.
-    pub(crate) fn new(
-        resp: reqwest::Response,
-        t: &TimeoutsConfig,
-        start: Instant,
-        deadline: Instant,
-    ) -> Self {
+    pub(crate) fn new(body: Body, t: &TimeoutsConfig, start: Instant, deadline: Instant) -> Self {
         let (at, phase) = bound(start + t.first_token, TimeoutPhase::FirstToken, deadline);
         ChunkReader {
-            body: resp.bytes_stream().boxed(),
+            body,
             parser: SseParser::default(),
             timer: Box::pin(sleep_until(at)),
             phase,
@@ -143,8 +132,8 @@ impl ChunkReader {
 
 /// A body error mid-stream: a timeout keeps its class, anything else means
 /// the stream broke.
-fn body_error(e: reqwest::Error) -> Error {
-    match classify_reqwest(e, TimeoutPhase::Idle) {
+fn body_error(e: Error) -> Error {
+    match e {
         t @ Error::Timeout { .. } => t,
         Error::Connection { kind, source } => Error::StreamBroken {
             reason: format!("connection {kind}: {source}"),
@@ -152,84 +141,5 @@ fn body_error(e: reqwest::Error) -> Error {
         other => Error::StreamBroken {
             reason: other.to_string(),
         },
-    }
-}
-
-/// What finishing a stream must report (breaker, metrics, permits). The
-/// client implements it; dropping it without `finish` means cancellation.
-pub(crate) trait StreamFinish: Send {
-    /// Called once with the stream's final result.
-    fn finish(&mut self, result: Result<(), &Error>);
-}
-
-/// Owned state behind a [`ChatStream`].
-pub(crate) struct StreamState {
-    pub(crate) reader: Option<ChunkReader>,
-    pub(crate) buffered: VecDeque<ChatChunk>,
-    pub(crate) finisher: Option<Box<dyn StreamFinish>>,
-}
-
-impl StreamState {
-    async fn step(mut self) -> Option<(Result<ChatChunk, Error>, StreamState)> {
-        if let Some(c) = self.buffered.pop_front() {
-            return Some((Ok(c), self));
-        }
-        let item = match self.reader.as_mut() {
-            Some(r) => r.next().await,
-            None => None,
-        };
-        match item {
-            Some(Ok(c)) => Some((Ok(c), self)),
-            Some(Err(e)) => {
-                if let Some(mut f) = self.finisher.take() {
-                    f.finish(Err(&e));
-                }
-                self.reader = None;
-                Some((Err(e), self))
-            }
-            None => {
-                if let Some(mut f) = self.finisher.take() {
-                    f.finish(Ok(()));
-                }
-                None
-            }
-        }
-    }
-}
-
-/// A streamed answer: `Stream<Item = Result<ChatChunk, Error>>`. Ends after
-/// `data: [DONE]`, or after yielding one error. [`ChatStream::meta`] says how
-/// the stream was obtained (attempts, statuses, fallback, trace id).
-pub struct ChatStream {
-    inner: BoxStream<'static, Result<ChatChunk, Error>>,
-    meta: CallMeta,
-}
-
-impl ChatStream {
-    pub(crate) fn new(state: StreamState, meta: CallMeta) -> Self {
-        let inner = futures::stream::unfold(state, StreamState::step).boxed();
-        ChatStream { inner, meta }
-    }
-
-    /// Attempts, statuses, endpoints, queue wait, fallback and trace id. Final
-    /// once the stream is returned: streams are never retried after their
-    /// first token.
-    pub fn meta(&self) -> &CallMeta {
-        &self.meta
-    }
-}
-
-impl std::fmt::Debug for ChatStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatStream")
-            .field("meta", &self.meta)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Stream for ChatStream {
-    type Item = Result<ChatChunk, Error>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
     }
 }

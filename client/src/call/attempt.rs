@@ -1,21 +1,23 @@
-//! One HTTP attempt over reqwest: building the pooled client, sending with the
+//! One attempt over any [`Transport`]: waiting for the head under the
 //! first-byte timeout, turning non-2xx answers into typed errors (parsing
 //! DeepSeek's error JSON, `Retry-After` and `x-should-retry`), reading a
-//! non-streamed body under the first-token and idle timeouts, and mapping
-//! transport errors to [`ConnectionKind`]s.
+//! non-streamed body under the idle timeout, and reading a stream up to its
+//! first token so that failures before it stay retryable.
 
-use std::error::Error as StdError;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use futures::StreamExt;
+use http::HeaderMap;
 use tokio::time::{timeout_at, Instant};
 
-use crate::config::{PoolConfig, TimeoutsConfig};
-use crate::error::{BuildError, ConnectionKind, Error, TimeoutPhase};
+use crate::config::TimeoutsConfig;
+use crate::error::{ConnectionKind, Error, TimeoutPhase};
 use crate::policy::backoff::retry_after_from_headers;
-use crate::types::{ApiErrorBody, ChatResponse};
+use crate::stream::reader::ChunkReader;
+use crate::transport::{bound, Body, Request, Response, Transport};
+use crate::types::{ApiErrorBody, ChatChunk, ChatResponse};
 
 /// Error bodies beyond this are cut: they are for humans and logs.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -61,112 +63,97 @@ impl AttemptFailure {
     }
 }
 
-/// Builds the pooled HTTP client. `loopback_only` (every endpoint is on
-/// this machine) turns off `HTTP_PROXY`-style proxies, which would otherwise
-/// route a local fake server through a corporate proxy.
-pub(crate) fn build_http(
-    pool: &PoolConfig,
-    t: &TimeoutsConfig,
-    loopback_only: bool,
-) -> Result<reqwest::Client, BuildError> {
-    let mut b = reqwest::Client::builder()
-        .connect_timeout(t.connect)
-        .pool_max_idle_per_host(pool.max_idle_per_host)
-        .pool_idle_timeout(pool.idle_timeout)
-        .tcp_nodelay(pool.tcp_nodelay)
-        .gzip(pool.compression)
-        .user_agent(concat!("resilient-client/", env!("CARGO_PKG_VERSION")));
-    b = if pool.http2 {
-        b.http2_prior_knowledge()
-    } else {
-        b.http1_only()
-    };
-    if loopback_only {
-        b = b.no_proxy();
-    }
-    b.build().map_err(BuildError::Http)
+/// What a successful attempt produced.
+pub(crate) enum Attempted {
+    Unary(ChatResponse),
+    /// A stream that reached its first token (`reader` still open), or
+    /// ended cleanly without one (`reader` is `None`).
+    Stream {
+        reader: Option<ChunkReader>,
+        buffered: VecDeque<ChatChunk>,
+    },
 }
 
-/// The instant a phase timer fires and which phase to blame: the phase's own
-/// bound, or the call deadline when that comes first.
-pub(crate) fn bound(
-    phase_end: Instant,
-    phase: TimeoutPhase,
-    deadline: Instant,
-) -> (Instant, TimeoutPhase) {
-    if phase_end < deadline {
-        (phase_end, phase)
-    } else {
-        (deadline, TimeoutPhase::Total)
-    }
-}
-
-/// What one attempt sends.
-pub(crate) struct Outgoing<'a> {
-    pub(crate) http: &'a reqwest::Client,
-    pub(crate) url: &'a reqwest::Url,
-    pub(crate) auth: &'a HeaderValue,
-    pub(crate) body: Bytes,
-    pub(crate) traceparent: String,
-    pub(crate) stream: bool,
-}
-
-/// Sends the request and waits for a 2xx head; anything else is a failure.
-pub(crate) async fn send(
-    out: Outgoing<'_>,
+/// One attempt on endpoint `ep`, which started at `start`.
+pub(crate) async fn attempt<T: Transport>(
+    transport: &T,
+    ep: usize,
+    req: Request,
     t: &TimeoutsConfig,
     start: Instant,
     deadline: Instant,
-) -> Result<reqwest::Response, AttemptFailure> {
-    let accept = if out.stream {
-        "text/event-stream"
-    } else {
-        "application/json"
-    };
-    let req = out
-        .http
-        .post(out.url.clone())
-        .header(AUTHORIZATION, out.auth.clone())
-        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-        .header(ACCEPT, HeaderValue::from_static(accept))
-        .header("traceparent", out.traceparent)
-        .body(out.body);
-    let (at, phase) = bound(start + t.first_byte, TimeoutPhase::FirstByte, deadline);
-    let resp = match timeout_at(at, req.send()).await {
-        Err(_) => return Err(AttemptFailure::new(Error::Timeout { phase })),
-        Ok(Err(e)) => {
-            return Err(AttemptFailure::new(classify_reqwest(
-                e,
-                TimeoutPhase::FirstByte,
-            )))
+) -> Result<Attempted, AttemptFailure> {
+    let stream = req.stream;
+    let resp = send(transport, ep, req, t, start, deadline).await?;
+    if !stream {
+        return read_json(resp, t, deadline).await.map(Attempted::Unary);
+    }
+    let status = resp.status;
+    let mut reader = ChunkReader::new(resp.body, t, start, deadline);
+    let mut buffered = VecDeque::new();
+    loop {
+        match reader.next().await {
+            Some(Ok(chunk)) => {
+                buffered.push_back(chunk);
+                if reader.got_token() {
+                    return Ok(Attempted::Stream {
+                        reader: Some(reader),
+                        buffered,
+                    });
+                }
+            }
+            Some(Err(error)) => {
+                return Err(AttemptFailure {
+                    error,
+                    status,
+                    should_retry: None,
+                })
+            }
+            None => {
+                return Ok(Attempted::Stream {
+                    reader: None,
+                    buffered,
+                })
+            }
         }
+    }
+}
+
+/// Sends and waits for a 2xx head under the first-byte bound; anything else
+/// is a failure.
+async fn send<T: Transport>(
+    transport: &T,
+    ep: usize,
+    req: Request,
+    t: &TimeoutsConfig,
+    start: Instant,
+    deadline: Instant,
+) -> Result<Response, AttemptFailure> {
+    let (at, phase) = bound(start + t.first_byte, TimeoutPhase::FirstByte, deadline);
+    let resp = match timeout_at(at, transport.send(ep, req)).await {
+        Err(_) => return Err(AttemptFailure::new(Error::Timeout { phase })),
+        Ok(Err(e)) => return Err(AttemptFailure::new(e)),
         Ok(Ok(r)) => r,
     };
-    if resp.status().is_success() {
+    if (200..300).contains(&resp.status) {
         return Ok(resp);
     }
     Err(error_from_response(resp, t.idle, deadline).await)
 }
 
 /// Reads a non-2xx answer into a typed error.
-async fn error_from_response(
-    resp: reqwest::Response,
-    idle: Duration,
-    deadline: Instant,
-) -> AttemptFailure {
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
+async fn error_from_response(resp: Response, idle: Duration, deadline: Instant) -> AttemptFailure {
     let (at, _) = bound(Instant::now() + idle, TimeoutPhase::Idle, deadline);
     // A body that does not arrive in time still leaves a usable status.
-    let body = timeout_at(at, read_capped(resp, MAX_ERROR_BODY))
+    let body = timeout_at(at, read_capped(resp.body, MAX_ERROR_BODY))
         .await
         .unwrap_or_default();
-    status_error(status, &headers, &body)
+    status_error(resp.status, &resp.headers, &body)
 }
 
-async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Vec<u8> {
+async fn read_capped(mut body: Body, cap: usize) -> Vec<u8> {
     let mut buf = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
+    while let Some(Ok(chunk)) = body.next().await {
         let room = cap.saturating_sub(buf.len());
         buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if buf.len() >= cap {
@@ -227,27 +214,31 @@ pub(crate) fn status_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Att
 /// total deadline, and by `idle` between any two received byte runs. Unlike
 /// streams, DeepSeek's keep-alive blank lines do reset that idle timer here:
 /// they are the only sign of life a long non-streamed generation gives.
-pub(crate) async fn read_json(
-    mut resp: reqwest::Response,
+async fn read_json(
+    resp: Response,
     t: &TimeoutsConfig,
     deadline: Instant,
 ) -> Result<ChatResponse, AttemptFailure> {
-    let status = resp.status().as_u16();
+    let Response {
+        status,
+        content_length,
+        mut body,
+        ..
+    } = resp;
     let fail = |e: Error| AttemptFailure {
         error: e,
         status,
         should_retry: None,
     };
-    let mut buf: Vec<u8> =
-        Vec::with_capacity(resp.content_length().unwrap_or(0).min(1 << 20) as usize);
+    let mut buf: Vec<u8> = Vec::with_capacity(content_length.unwrap_or(0).min(1 << 20) as usize);
     let mut started = false;
     let (mut at, mut phase) = bound(Instant::now() + t.idle, TimeoutPhase::Idle, deadline);
     loop {
-        let chunk = match timeout_at(at, resp.chunk()).await {
+        let chunk = match timeout_at(at, body.next()).await {
             Err(_) => return Err(fail(Error::Timeout { phase })),
-            Ok(Err(e)) => return Err(fail(classify_reqwest(e, TimeoutPhase::Idle))),
-            Ok(Ok(None)) => break,
-            Ok(Ok(Some(c))) => c,
+            Ok(Some(Err(e))) => return Err(fail(e)),
+            Ok(None) => break,
+            Ok(Some(Ok(c))) => c,
         };
         if !started && chunk.iter().any(|b| !b.is_ascii_whitespace()) {
             started = true;
@@ -277,63 +268,10 @@ pub(crate) async fn read_json(
     })
 }
 
-/// Maps a reqwest error to a typed error; `timeout_phase` names a timeout
-/// reqwest itself reports outside connect.
-pub(crate) fn classify_reqwest(e: reqwest::Error, timeout_phase: TimeoutPhase) -> Error {
-    if e.is_timeout() {
-        let phase = if e.is_connect() {
-            TimeoutPhase::Connect
-        } else {
-            timeout_phase
-        };
-        return Error::Timeout { phase };
-    }
-    if e.is_builder() {
-        return Error::Request {
-            reason: e.to_string(),
-        };
-    }
-    let kind = connection_kind(&e);
-    Error::Connection {
-        kind,
-        source: Arc::new(e),
-    }
-}
-
-fn connection_kind(e: &reqwest::Error) -> ConnectionKind {
-    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
-    let mut text_closed = false;
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind as K;
-            match io.kind() {
-                K::ConnectionRefused => return ConnectionKind::Refused,
-                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
-                    return ConnectionKind::Reset
-                }
-                K::UnexpectedEof => return ConnectionKind::Closed,
-                _ => {}
-            }
-        }
-        // hyper reports an early close as "connection closed before message
-        // completed" / "incomplete message" without an io::Error inside.
-        let msg = err.to_string();
-        if msg.contains("closed") || msg.contains("incomplete") || msg.contains("end of file") {
-            text_closed = true;
-        }
-        cur = err.source();
-    }
-    if text_closed {
-        ConnectionKind::Closed
-    } else if e.is_connect() {
-        ConnectionKind::Refused
-    } else {
-        ConnectionKind::Other
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use http::HeaderValue;
+
     use super::*;
 
     #[test]
@@ -371,17 +309,5 @@ mod tests {
         let f = status_error(422, &HeaderMap::new(), b"");
         assert!(!f.retryable());
         assert!(!f.is_endpoint_failure());
-    }
-
-    #[test]
-    fn phase_bound_blames_the_deadline_when_it_comes_first() {
-        let now = Instant::now();
-        let d = now + Duration::from_secs(1);
-        assert_eq!(
-            bound(now + Duration::from_secs(2), TimeoutPhase::Idle, d),
-            (d, TimeoutPhase::Total)
-        );
-        let p = now + Duration::from_millis(5);
-        assert_eq!(bound(p, TimeoutPhase::Idle, d), (p, TimeoutPhase::Idle));
     }
 }
