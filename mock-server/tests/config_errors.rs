@@ -133,6 +133,14 @@ fn fault_errors_name_the_field_and_what_is_allowed() {
             "t.yaml:3:18: faults[0].queue_wait.keep_alive_every must be at least 1ms",
         ),
         (
+            "{status: 503}",
+            "t.yaml:3:14: faults[0].status: invalid type: integer `503`, expected a map of `status` settings",
+        ),
+        (
+            "{reset: null}",
+            "t.yaml:3:13: faults[0].reset: invalid type: unit value, expected a map of `reset` settings",
+        ),
+        (
             "{slow_drip: {tokens_per_second: 0}}",
             "t.yaml:3:17: faults[0].slow_drip.tokens_per_second must be > 0, got 0",
         ),

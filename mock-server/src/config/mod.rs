@@ -11,7 +11,7 @@ mod load;
 pub mod units;
 
 pub use dist::{Dist, DurationDist, NumberDist, TokenRate};
-pub use fault::{Fault, FaultKind};
+pub use fault::{Fault, FaultKind, FaultParams};
 pub use load::{load_server_config, parse_yaml, ConfigError};
 pub use units::{ByteSize, HumanDuration, Probability};
 
@@ -309,16 +309,14 @@ impl ServerConfig {
             Ok(())
         };
         for (i, f) in self.faults.iter().enumerate() {
-            let nodes = f.scope().1.map(<[usize]>::to_vec);
-            check_nodes(format!("server.faults[{i}].{}", f.kind().name()), &nodes)?;
+            check_nodes(format!("server.faults[{i}].{}", f.kind().name()), &f.nodes)?;
         }
         for (p, phase) in self.phases.iter().enumerate() {
             check_nodes(format!("server.phases[{p}]"), &phase.nodes)?;
             for (i, f) in phase.faults.iter().enumerate() {
-                let nodes = f.scope().1.map(<[usize]>::to_vec);
                 check_nodes(
                     format!("server.phases[{p}].faults[{i}].{}", f.kind().name()),
-                    &nodes,
+                    &f.nodes,
                 )?;
             }
             if self.phases[..p].iter().any(|q| q.name == phase.name) {
