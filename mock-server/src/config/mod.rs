@@ -10,11 +10,13 @@ pub mod fault;
 mod load;
 pub mod units;
 
+pub use crate::api::models::RetiredModels;
 pub use dist::{Dist, DurationDist, NumberDist, TokenRate};
 pub use fault::{Fault, FaultKind, FaultParams};
 pub use load::{load_server_config, parse_yaml, ConfigError};
 pub use units::{ByteSize, HumanDuration, Probability};
 
+use crate::api::models;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -35,7 +37,7 @@ pub struct ServerConfig {
     /// Accepted bearer keys (default: any non-empty key).
     #[serde(default)]
     pub auth: AuthConfig,
-    /// `accept` (default) or `reject` the retired `deepseek-chat` / `deepseek-reasoner`.
+    /// `accept` (default) or `reject` the retired model names (see [`crate::api::models`]).
     #[serde(default)]
     pub retired_models: RetiredModels,
     /// Largest request body; bigger ones get 413 (default 1MiB).
@@ -123,17 +125,6 @@ impl<'de> Deserialize<'de> for Keys {
             Raw::List(l) => Ok(Keys::List(l)),
         }
     }
-}
-
-/// What the server does with the retired model names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RetiredModels {
-    /// Serve them as aliases of deepseek-v4-flash (the default).
-    #[default]
-    Accept,
-    /// Answer 400 "Model Not Exist", as for any unknown model.
-    Reject,
 }
 
 /// `generation:` section: the happy-path timing and length model.
@@ -336,11 +327,11 @@ impl ServerConfig {
             if let Some(m) = cap
                 .per_model
                 .keys()
-                .find(|k| crate::api::request::canonical(k).is_none())
+                .find(|k| models::canonical(k).is_none())
             {
                 return Err(ConfigError::invalid(
                     format!("server.capacity.per_model.{m}"),
-                    "must name a model: deepseek-v4-flash, deepseek-v4-pro, deepseek-chat or deepseek-reasoner",
+                    format!("must name a model: {}", models::names()),
                 ));
             }
             if let Some((m, _)) = cap.per_model.iter().find(|(_, v)| **v == 0) {
