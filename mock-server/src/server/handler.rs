@@ -2,8 +2,8 @@
 //! validation, fault decision, capacity, then the reply (JSON or SSE).
 
 use super::body::{self, full, Body, Slots};
-use super::conn::ConnCtl;
 use super::control;
+use super::ctl::ConnCtl;
 use super::emit::{JsonEmitter, SseEmitter};
 use super::state::{Node, Shared};
 use crate::api::errors::ErrorReply;
