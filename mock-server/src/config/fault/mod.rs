@@ -11,12 +11,13 @@
 //! ```
 //!
 //! The kinds are one table, in `kinds.rs`; this file holds what every kind
-//! shares: the [`Fault`] type, its YAML form and its description.
+//! shares: the [`Fault`] type and its description. `parse.rs` reads it from
+//! YAML.
 
 #[macro_use]
 mod table;
 mod kinds;
-mod scoped;
+mod parse;
 
 pub use kinds::{
     AfterTokens, AfterWait, DropMode, ErrorCode, FaultKind, FaultParams, KeepAliveEvery,
@@ -25,8 +26,6 @@ pub use kinds::{
 };
 
 use super::units::Probability;
-use serde::de::{self, DeserializeSeed, Deserializer};
-use serde::Deserialize;
 use std::fmt;
 
 /// One fault: how often, where, and what.
@@ -61,48 +60,5 @@ impl fmt::Display for Fault {
             write!(f, " on nodes {n:?}")?;
         }
         Ok(())
-    }
-}
-
-// A hand-written one-key map visitor: serde_yaml 0.9 would want `!tag` syntax
-// for a derived enum, and going through the map keeps line/column exact.
-impl<'de> Deserialize<'de> for Fault {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> de::Visitor<'de> for V {
-            type Value = Fault;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a fault such as `{status: {code: 429}}` or `{reset: {}}`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Fault, E> {
-                // `- reset` as shorthand for `- reset: {}`, for every kind
-                // whose settings all have defaults.
-                let Some(kind) = FaultKind::from_name(v) else {
-                    return Err(E::unknown_variant(v, kinds::NAMES));
-                };
-                let empty = de::value::MapDeserializer::<_, de::value::Error>::new(
-                    std::iter::empty::<((), ())>(),
-                );
-                scoped::Settings(kind)
-                    .deserialize(empty)
-                    .map_err(|_| E::custom(format!("`{v}` needs settings, e.g. `{v}: {{...}}`")))
-            }
-            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Fault, A::Error> {
-                let key: String = map
-                    .next_key()?
-                    .ok_or_else(|| de::Error::custom("a fault needs one kind key"))?;
-                let Some(kind) = FaultKind::from_name(&key) else {
-                    return Err(de::Error::unknown_variant(&key, kinds::NAMES));
-                };
-                let fault = map.next_value_seed(scoped::Settings(kind))?;
-                if let Some(extra) = map.next_key::<String>()? {
-                    return Err(de::Error::custom(format!(
-                        "a fault has exactly one kind key, found `{key}` and `{extra}` (put `rate` and `nodes` inside `{key}: {{...}}`)"
-                    )));
-                }
-                Ok(fault)
-            }
-        }
-        d.deserialize_any(V)
     }
 }

@@ -11,7 +11,7 @@
 //!
 //! `SettingsType` is a `Deserialize` struct with only the kind's own fields
 //! (`deny_unknown_fields`); `rate` and `nodes` are added by the parser for
-//! every kind alike (see `scoped.rs`).
+//! every kind alike (see `parse.rs`).
 
 macro_rules! fault_kinds {
     ($(

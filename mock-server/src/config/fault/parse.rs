@@ -1,19 +1,66 @@
-//! Reads one kind's settings map together with the two keys every kind
-//! shares, `rate` and `nodes`, without the settings structs repeating them.
+//! Reading a [`Fault`] from YAML: the one-key map naming its kind (or a bare
+//! kind name), then the kind's settings map together with the two keys every
+//! kind shares, `rate` and `nodes`, without the settings structs repeating
+//! them.
 //!
-//! The kind's derived `Deserialize` drives the map as usual; a wrapping
+//! The kind's derived `Deserialize` drives the settings map as usual; a wrapping
 //! `MapAccess` takes `rate` and `nodes` out of the key stream on the way.
 //! Keys and values are still read from the original deserializer, so errors
 //! keep their line, column and field path, and an unknown key lists the
 //! kind's own fields followed by `rate` and `nodes`, as before.
 
-use super::{Fault, FaultKind, FaultParams};
+use super::kinds::{FaultKind, FaultParams, NAMES};
+use super::Fault;
 use crate::config::units::Probability;
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor};
+use serde::Deserialize;
 use std::fmt;
 
+// A hand-written one-key map visitor: serde_yaml 0.9 would want `!tag` syntax
+// for a derived enum, and going through the map keeps line/column exact.
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Fault;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a fault such as `{status: {code: 429}}` or `{reset: {}}`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Fault, E> {
+                // `- reset` as shorthand for `- reset: {}`, for every kind
+                // whose settings all have defaults.
+                let Some(kind) = FaultKind::from_name(v) else {
+                    return Err(E::unknown_variant(v, NAMES));
+                };
+                let empty = de::value::MapDeserializer::<_, de::value::Error>::new(
+                    std::iter::empty::<((), ())>(),
+                );
+                Settings(kind)
+                    .deserialize(empty)
+                    .map_err(|_| E::custom(format!("`{v}` needs settings, e.g. `{v}: {{...}}`")))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Fault, A::Error> {
+                let key: String = map
+                    .next_key()?
+                    .ok_or_else(|| de::Error::custom("a fault needs one kind key"))?;
+                let Some(kind) = FaultKind::from_name(&key) else {
+                    return Err(de::Error::unknown_variant(&key, NAMES));
+                };
+                let fault = map.next_value_seed(Settings(kind))?;
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "a fault has exactly one kind key, found `{key}` and `{extra}` (put `rate` and `nodes` inside `{key}: {{...}}`)"
+                    )));
+                }
+                Ok(fault)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Seed for the value under a kind key: `status: {code: 503, rate: 10%}`.
-pub(super) struct Settings(pub FaultKind);
+struct Settings(FaultKind);
 
 /// `rate` and `nodes` as read so far; `None` = not given.
 #[derive(Default)]
