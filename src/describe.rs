@@ -66,14 +66,7 @@ pub fn describe(s: &Scenario) -> String {
             );
             let faults = |fs: &[mock_server::config::Fault]| -> String {
                 fs.iter()
-                    .map(|f| {
-                        let (rate, nodes) = f.scope();
-                        let mut d = format!("{} {:.0}%", f.kind().name(), rate.get() * 100.0);
-                        if let Some(n) = nodes {
-                            d.push_str(&format!(" on nodes {n:?}"));
-                        }
-                        d
-                    })
+                    .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", ")
             };

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use harness::scenario::{self, Scenario};
-use mock_server::config::{Dist, Fault};
+use mock_server::config::{Dist, FaultParams};
 
 const DURATIONS: &str = "(durations are written 250ms, 2s, 1m 30s)";
 const RATES: &str = "(rates are written 200/s, 10/min, 3600/h, 5/ms, or a bare number per second)";
@@ -113,8 +113,8 @@ fn duration_slots() -> Vec<Slot> {
         Slot {
             field: "server.faults[0].latency.delay",
             yaml: "name: x\nduration: 2s\nload: { rate: 5/s }\nserver:\n  faults:\n    - latency:\n        delay: @@\n",
-            read: |s| match &s.server.faults[0] {
-                Fault::Latency(f) => constant_secs(&f.delay.0),
+            read: |s| match &s.server.faults[0].params {
+                FaultParams::Latency(f) => constant_secs(&f.delay.0),
                 other => panic!("{other:?}"),
             },
         },
@@ -181,7 +181,7 @@ fn a_bare_zero_is_a_duration_in_every_section() {
         ),
         (
             "client.retry.backoff.max",
-            "client.retry.backoff.max (0ns) must be at least backoff.base (100ms)",
+            "client.retry.backoff.max must be at least base (100ms), got 0ns",
         ),
         (
             "client.breaker.wait_duration_in_open",

@@ -15,7 +15,7 @@
 //!   missing_done): the first of each kind applies.
 
 use crate::api::errors::ErrorReply;
-use crate::config::fault::{AfterWait, DropMode, LatencyOn};
+use crate::config::fault::{AfterWait, DropMode, FaultParams, LatencyOn};
 use crate::config::{DurationDist, Fault, FaultKind, Phase};
 use rand::Rng;
 use std::sync::Arc;
@@ -30,20 +30,50 @@ struct Compiled {
     action: Action,
 }
 
+/// What a fired fault does, by effect rather than by kind: kinds that share
+/// an effect (every response fault but `queue_wait`) share its rule in
+/// [`apply`].
 #[derive(Debug, Clone)]
 enum Action {
+    /// Delay the headers or the first token; delays add up.
     Latency(DurationDist, LatencyOn),
-    Status(Arc<ErrorReply>),
-    Reset,
-    CloseMidBody,
-    TruncatedJson,
-    Stall,
+    /// Replace the reply; the first response fault wins.
+    Respond(ResponseFault),
+    /// A response fault whose wait is drawn when it fires.
     QueueWait(DurationDist, AfterWait, Duration),
-    StreamDrop(u32, DropMode),
-    StreamStall(u32),
+    /// End the stream early; the first wins (streams only).
+    EndStream(StreamEnd),
+    /// Pace tokens at this rate (streams only).
     SlowDrip(f64),
+    /// One broken chunk after N tokens (streams only).
     Malformed(u32),
+    /// No `data: [DONE]` (streams only).
     MissingDone,
+}
+
+/// Each kind's effect: the one step of the plan written per kind.
+fn action(params: &FaultParams) -> Action {
+    match params {
+        FaultParams::Latency(l) => Action::Latency(l.delay, l.on),
+        FaultParams::Status(s) => Action::Respond(ResponseFault::Status(Arc::new(
+            ErrorReply::from_status_fault(s),
+        ))),
+        FaultParams::Reset(_) => Action::Respond(ResponseFault::Reset),
+        FaultParams::CloseMidBody(_) => Action::Respond(ResponseFault::CloseMidBody),
+        FaultParams::TruncatedJson(_) => Action::Respond(ResponseFault::TruncatedJson),
+        FaultParams::Stall(_) => Action::Respond(ResponseFault::Stall),
+        FaultParams::QueueWait(q) => Action::QueueWait(q.wait, q.then, q.keep_alive_every.0 .0),
+        FaultParams::StreamDrop(d) => Action::EndStream(StreamEnd::Drop {
+            after: d.after_tokens,
+            mode: d.mode,
+        }),
+        FaultParams::StreamStall(s) => Action::EndStream(StreamEnd::Stall {
+            after: s.after_tokens,
+        }),
+        FaultParams::SlowDrip(s) => Action::SlowDrip(s.tokens_per_second.0),
+        FaultParams::MalformedChunk(m) => Action::Malformed(m.after_tokens),
+        FaultParams::MissingDone(_) => Action::MissingDone,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -142,26 +172,11 @@ fn node_mask(nodes: Option<&[usize]>) -> u64 {
 }
 
 fn compile(f: &Fault, phase_mask: u64) -> Compiled {
-    let (rate, nodes) = f.scope();
-    let action = match f {
-        Fault::Latency(l) => Action::Latency(l.delay, l.on),
-        Fault::Status(s) => Action::Status(Arc::new(ErrorReply::from_status_fault(s))),
-        Fault::Reset(_) => Action::Reset,
-        Fault::CloseMidBody(_) => Action::CloseMidBody,
-        Fault::TruncatedJson(_) => Action::TruncatedJson,
-        Fault::Stall(_) => Action::Stall,
-        Fault::QueueWait(q) => Action::QueueWait(q.wait, q.then, q.keep_alive_every.0 .0),
-        Fault::StreamDrop(d) => Action::StreamDrop(d.after_tokens, d.mode),
-        Fault::StreamStall(s) => Action::StreamStall(s.after_tokens),
-        Fault::SlowDrip(s) => Action::SlowDrip(s.tokens_per_second.0),
-        Fault::MalformedChunk(m) => Action::Malformed(m.after_tokens),
-        Fault::MissingDone(_) => Action::MissingDone,
-    };
     Compiled {
         kind: f.kind(),
-        rate: rate.get(),
-        nodes: node_mask(nodes) & phase_mask,
-        action,
+        rate: f.rate.get(),
+        nodes: node_mask(f.nodes.as_deref()) & phase_mask,
+        action: action(&f.params),
     }
 }
 
@@ -248,39 +263,22 @@ fn apply<R: Rng + ?Sized>(d: &mut Decision, c: &Compiled, stream: bool, rng: &mu
             }
             true
         }
-        Action::Status(_)
-        | Action::Reset
-        | Action::CloseMidBody
-        | Action::TruncatedJson
-        | Action::Stall
-        | Action::QueueWait(..) => {
-            if d.response.is_some() {
-                return false;
-            }
-            d.response = Some(match &c.action {
-                Action::Status(reply) => ResponseFault::Status(reply.clone()),
-                Action::Reset => ResponseFault::Reset,
-                Action::CloseMidBody => ResponseFault::CloseMidBody,
-                Action::TruncatedJson => ResponseFault::TruncatedJson,
-                Action::QueueWait(wait, then, every) => ResponseFault::QueueWait {
-                    wait: wait.sample(rng),
-                    then: *then,
-                    every: *every,
-                },
-                _ => ResponseFault::Stall,
+        Action::Respond(_) | Action::QueueWait(..) if d.response.is_some() => false,
+        Action::Respond(reply) => {
+            d.response = Some(reply.clone());
+            true
+        }
+        Action::QueueWait(wait, then, every) => {
+            d.response = Some(ResponseFault::QueueWait {
+                wait: wait.sample(rng),
+                then: *then,
+                every: *every,
             });
             true
         }
         _ if !stream => false,
-        Action::StreamDrop(after, mode) if d.stream_end.is_none() => {
-            d.stream_end = Some(StreamEnd::Drop {
-                after: *after,
-                mode: *mode,
-            });
-            true
-        }
-        Action::StreamStall(after) if d.stream_end.is_none() => {
-            d.stream_end = Some(StreamEnd::Stall { after: *after });
+        Action::EndStream(end) if d.stream_end.is_none() => {
+            d.stream_end = Some(*end);
             true
         }
         Action::SlowDrip(tps) if d.slow_drip.is_none() => {
@@ -302,3 +300,7 @@ fn apply<R: Rng + ?Sized>(d: &mut Decision, c: &Compiled, stream: bool, rng: &mu
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "plan_kinds_tests.rs"]
+mod kinds_tests;

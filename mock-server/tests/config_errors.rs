@@ -83,3 +83,75 @@ fn errors_point_at_line_column_and_field() {
         .to_string();
     assert!(e.contains("cannot read"), "{e}");
 }
+
+/// Exact messages for faults written wrong: each names the line, column and
+/// field, and says what is allowed.
+#[test]
+fn fault_errors_name_the_field_and_what_is_allowed() {
+    let cases = [
+        (
+            "{explode: {}}",
+            "t.yaml:3:5: faults[0]: unknown variant `explode`, expected one of `latency`, `status`, `reset`, `close_mid_body`, `truncated_json`, `stall`, `stream_drop`, `stream_stall`, `slow_drip`, `malformed_chunk`, `missing_done`, `queue_wait`",
+        ),
+        (
+            "latency",
+            "t.yaml:3:5: faults[0]: `latency` needs settings, e.g. `latency: {...}`",
+        ),
+        ("{}", "t.yaml:3:5: faults[0]: a fault needs one kind key"),
+        (
+            "{reset: {}, rate: 1}",
+            "t.yaml:3:5: faults[0]: a fault has exactly one kind key, found `reset` and `rate` (put `rate` and `nodes` inside `reset: {...}`)",
+        ),
+        (
+            "{reset: {foo: 1}}",
+            "t.yaml:3:14: faults[0].reset.foo: unknown field `foo`, expected `rate` or `nodes`",
+        ),
+        (
+            "{status: {foo: 1}}",
+            "t.yaml:3:15: faults[0].status.foo: unknown field `foo`, expected one of `code`, `message`, `type`, `retry_after`, `retry_after_ms`, `should_retry`, `rate`, `nodes`",
+        ),
+        (
+            "{stream_drop: {after_tokens: 5, mode: rst, rate: 0.05, nodes: [1], extra: 2}}",
+            "t.yaml:3:72: faults[0].stream_drop.extra: unknown field `extra`, expected one of `after_tokens`, `mode`, `rate`, `nodes`",
+        ),
+        (
+            "{status: {}}",
+            "t.yaml:3:14: faults[0].status: missing field `code`",
+        ),
+        (
+            "{status: {code: 503, rate: 1, rate: 1}}",
+            "t.yaml:3:14: faults[0].status: duplicate field `rate`",
+        ),
+        (
+            "{reset: {rate: 2}}",
+            "t.yaml:3:20: faults[0].reset.rate must be in [0, 1], got 2: write `2%` for a percentage (percentages are written 30% or 0.3)",
+        ),
+        (
+            "{latency: {delay: 1s, nodes: 3}}",
+            "t.yaml:3:34: faults[0].latency.nodes: invalid type: integer `3`, expected a sequence",
+        ),
+        (
+            "{queue_wait: {wait: 1s, keep_alive_every: 0ms}}",
+            "t.yaml:3:18: faults[0].queue_wait.keep_alive_every must be at least 1ms",
+        ),
+        (
+            "{status: 503}",
+            "t.yaml:3:14: faults[0].status: invalid type: integer `503`, expected a map of `status` settings",
+        ),
+        (
+            "{reset: null}",
+            "t.yaml:3:13: faults[0].reset: invalid type: unit value, expected a map of `reset` settings",
+        ),
+        (
+            "{slow_drip: {tokens_per_second: 0}}",
+            "t.yaml:3:17: faults[0].slow_drip.tokens_per_second must be > 0, got 0",
+        ),
+    ];
+    for (fault, want) in cases {
+        let yaml = format!("nodes: 2\nfaults:\n  - {fault}\n");
+        let e = mock_server::config::parse_yaml::<mock_server::ServerConfig>(&yaml, "t.yaml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, want, "for {fault}");
+    }
+}

@@ -216,17 +216,13 @@ fn validate(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
         ));
     }
     if s.target.is_none() {
-        s.server
-            .validate()
-            .map_err(|e| invalid(format!("server: {e}")))?;
+        s.server.validate().map_err(|e| invalid(e.to_string()))?;
     }
     if let Some(t) = &s.target {
         if t.url.is_empty() {
             return Err(invalid("target.url needs at least one base URL".into()));
         }
     }
-    s.client
-        .validate()
-        .map_err(|e| invalid(format!("client: {e}")))?;
+    s.client.validate().map_err(|e| invalid(e.to_string()))?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! for everything else.
 
 use super::errors::ErrorReply;
-use crate::config::RetiredModels;
+use super::models::{self, RetiredModels};
 use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::error::Category;
@@ -13,16 +13,13 @@ use std::fmt;
 /// Largest `max_tokens` the v4 models accept.
 pub const MAX_OUTPUT_TOKENS: u64 = 384_000;
 
-/// Models served, in `/models` order.
-pub const MODELS: [&str; 2] = ["deepseek-v4-flash", "deepseek-v4-pro"];
-
 /// A validated request: only what the reply depends on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatRequest {
     /// Model name as requested (echoed in replies); always one of the served
     /// names, so it is static and needs no escaping.
     pub model: &'static str,
-    /// Canonical model (`deepseek-v4-flash` or `deepseek-v4-pro`), the capacity key.
+    /// The model it is served as, the capacity key.
     pub canonical: &'static str,
     /// SSE reply.
     pub stream: bool,
@@ -36,24 +33,6 @@ pub struct ChatRequest {
     pub effort: f64,
     /// Estimated prompt tokens.
     pub prompt_tokens: u32,
-}
-
-/// The canonical model behind a name, retired aliases included.
-pub fn canonical(model: &str) -> Option<&'static str> {
-    resolve(model, RetiredModels::Accept).map(|(_, c, _)| c)
-}
-
-/// Resolves a model name: the name as a static, the canonical model and
-/// the default thinking mode.
-fn resolve(model: &str, retired: RetiredModels) -> Option<(&'static str, &'static str, bool)> {
-    const FLASH: &str = "deepseek-v4-flash";
-    match (model, retired) {
-        (FLASH, _) => Some((FLASH, FLASH, false)),
-        ("deepseek-v4-pro", _) => Some(("deepseek-v4-pro", "deepseek-v4-pro", true)),
-        ("deepseek-chat", RetiredModels::Accept) => Some(("deepseek-chat", FLASH, false)),
-        ("deepseek-reasoner", RetiredModels::Accept) => Some(("deepseek-reasoner", FLASH, true)),
-        _ => None,
-    }
 }
 
 fn field_err(field: &str, problem: &str) -> ErrorReply {
@@ -209,13 +188,12 @@ pub fn parse(body: &[u8], retired: RetiredModels) -> Result<ChatRequest, ErrorRe
             ))
         }
     };
-    let (model, canonical, default_thinking) =
-        resolve(&model, retired).ok_or_else(ErrorReply::model_not_exist)?;
+    let resolved = models::resolve(&model, retired).ok_or_else(ErrorReply::model_not_exist)?;
     // reasoning_effort asks for thinking unless thinking is explicitly off.
-    let thinking = thinking_param.unwrap_or(default_thinking || effort.is_some());
+    let thinking = thinking_param.unwrap_or(resolved.thinking || effort.is_some());
     Ok(ChatRequest {
-        model,
-        canonical,
+        model: resolved.name,
+        canonical: resolved.canonical,
         stream: raw.stream.unwrap_or(false),
         include_usage: raw
             .stream_options

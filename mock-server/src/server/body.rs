@@ -4,7 +4,7 @@
 //! The stream is polled by hyper itself (no extra task), so a client that
 //! leaves drops it and nothing is left running.
 
-use super::conn::{BodyGuard, ConnCtl};
+use super::ctl::{BodyGuard, ConnCtl};
 use super::emit::{Emitter, Step};
 use bytes::Bytes;
 use futures::Stream;

@@ -1,7 +1,9 @@
 //! Listeners and connections: accept loop, one tracked task per connection,
-//! and the hook that lets a request close its own connection with a FIN or
-//! a reset (SO_LINGER 0 set just before the socket is dropped).
+//! the socket wrapper that turns a requested close into a FIN or a reset
+//! (SO_LINGER 0 set just before the socket is dropped), and the head-timeout
+//! watchdog. The per-connection context requests see is in `ctl.rs`.
 
+use super::ctl::ConnCtl;
 use super::handler;
 use super::state::Shared;
 use hyper::rt::Executor;
@@ -11,7 +13,6 @@ use socket2::SockRef;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -19,87 +20,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// Per-connection context handed to every request: the server state, the
-/// node, and the hook that lets request handling end its own connection.
-#[derive(Debug)]
-pub struct ConnCtl {
-    /// Server state.
-    pub shared: Arc<Shared>,
-    /// Node index.
-    pub index: usize,
-    rst: AtomicBool,
-    /// Bytes read from the client so far.
-    read_bytes: AtomicU64,
-    /// `read_bytes` when the last request started or ended.
-    mark: AtomicU64,
-    /// Requests started and requests in flight (head-timeout watchdog).
-    started: AtomicU64,
-    in_flight: AtomicU64,
-    /// Set on an HTTP/2 preface: heads are h1-only, so the watchdog stands down.
-    h2: AtomicBool,
-    // A child of the server's token: cancelled by shutdown or by `close`.
-    // Per connection, so polling it never contends with other connections.
-    kill: CancellationToken,
-}
-
-impl ConnCtl {
-    /// A request started; the guard marks its end.
-    pub fn request_started(&self) -> RequestGuard<'_> {
-        self.started.fetch_add(1, Ordering::Relaxed);
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        self.mark
-            .store(self.read_bytes.load(Ordering::Relaxed), Ordering::Relaxed);
-        RequestGuard(self)
-    }
-
-    /// Counts a streamed response body as in flight until it ends, so client
-    /// bytes during it (HTTP/2 window updates) are not taken for a head.
-    pub fn body_started(self: &Arc<Self>) -> BodyGuard {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        BodyGuard(self.clone())
-    }
-
-    /// True when bytes arrived since the last request began or ended and no
-    /// request is being handled: a request head is (still) coming in.
-    fn head_pending(&self) -> bool {
-        self.in_flight.load(Ordering::Relaxed) == 0
-            && self.read_bytes.load(Ordering::Relaxed) > self.mark.load(Ordering::Relaxed)
-    }
-
-    /// Closes the connection: RST when `rst`, else FIN.
-    pub fn close(&self, rst: bool) {
-        if rst {
-            self.rst.store(true, Ordering::Relaxed);
-        }
-        self.kill.cancel();
-    }
-}
-
-/// Ends a request for the head-timeout watchdog.
-pub struct RequestGuard<'a>(&'a ConnCtl);
-
-impl Drop for RequestGuard<'_> {
-    fn drop(&mut self) {
-        let c = self.0;
-        // Body bytes read during the request are not part of a next head.
-        c.mark
-            .store(c.read_bytes.load(Ordering::Relaxed), Ordering::Relaxed);
-        c.in_flight.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Ends a streamed body for the head-timeout watchdog.
-pub struct BodyGuard(Arc<ConnCtl>);
-
-impl Drop for BodyGuard {
-    fn drop(&mut self) {
-        let c = &self.0;
-        c.mark
-            .store(c.read_bytes.load(Ordering::Relaxed), Ordering::Relaxed);
-        c.in_flight.fetch_sub(1, Ordering::Relaxed);
-    }
-}
 
 /// The TCP stream hyper sees; on drop it turns the close into a reset when asked.
 struct FaultIo {
@@ -109,7 +29,7 @@ struct FaultIo {
 
 impl Drop for FaultIo {
     fn drop(&mut self) {
-        if self.ctl.rst.load(Ordering::Relaxed) {
+        if self.ctl.wants_rst() {
             // Linger 0 makes close() send RST instead of FIN.
             let _ = SockRef::from(&self.inner).set_linger(Some(Duration::ZERO));
         }
@@ -124,12 +44,8 @@ impl AsyncRead for FaultIo {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        let n = buf.filled().len().saturating_sub(before);
-        if n > 0 {
-            let total = self.ctl.read_bytes.fetch_add(n as u64, Ordering::Relaxed);
-            if total == 0 && buf.filled()[before..].starts_with(b"PRI * HTTP/2") {
-                self.ctl.h2.store(true, Ordering::Relaxed);
-            }
+        if buf.filled().len() > before {
+            self.ctl.note_read(&buf.filled()[before..]);
         }
         r
     }
@@ -209,17 +125,7 @@ pub async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let ctl = Arc::new(ConnCtl {
-            shared: shared.clone(),
-            index,
-            rst: AtomicBool::new(false),
-            read_bytes: AtomicU64::new(0),
-            mark: AtomicU64::new(0),
-            started: AtomicU64::new(0),
-            in_flight: AtomicU64::new(0),
-            h2: AtomicBool::new(false),
-            kill: cancel.child_token(),
-        });
+        let ctl = Arc::new(ConnCtl::new(shared.clone(), index, cancel.child_token()));
         let io = TokioIo::new(FaultIo {
             inner: stream,
             ctl: ctl.clone(),
@@ -234,7 +140,7 @@ pub async fn accept_loop(
             tokio::select! {
                 biased;
                 _ = conn => {}
-                _ = ctl.kill.cancelled() => {}
+                _ = ctl.kill().cancelled() => {}
                 _ = watch_heads(&ctl, head_timeout) => {}
             }
         });
@@ -247,13 +153,13 @@ pub async fn accept_loop(
 async fn watch_heads(ctl: &ConnCtl, limit: Duration) {
     let limit = limit.max(Duration::from_millis(1));
     let mut was_pending = false;
-    let mut started = ctl.started.load(Ordering::Relaxed);
+    let mut started = ctl.requests_started();
     loop {
         tokio::time::sleep(limit).await;
-        if ctl.h2.load(Ordering::Relaxed) {
+        if ctl.is_h2() {
             return std::future::pending().await;
         }
-        let now_started = ctl.started.load(Ordering::Relaxed);
+        let now_started = ctl.requests_started();
         let pending = ctl.head_pending();
         if pending && was_pending && now_started == started {
             return;

@@ -2,6 +2,7 @@
 //! fault set at runtime, and resetting t0 and counters.
 
 use super::body::{full, Body};
+use super::counters::CountersSnapshot;
 use super::state::Shared;
 use crate::config::{parse_yaml, Fault, Phase, ServerConfig};
 use crate::plan::FaultSet;
@@ -31,7 +32,7 @@ struct State<'a> {
     seed: u64,
     elapsed_ms: u128,
     active_phases: Vec<String>,
-    counters: &'a crate::CountersSnapshot,
+    counters: &'a CountersSnapshot,
 }
 
 /// Serves one control request.

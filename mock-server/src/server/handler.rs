@@ -2,11 +2,12 @@
 //! validation, fault decision, capacity, then the reply (JSON or SSE).
 
 use super::body::{self, full, Body, Slots};
-use super::conn::ConnCtl;
 use super::control;
+use super::ctl::ConnCtl;
 use super::emit::{JsonEmitter, SseEmitter};
 use super::state::{Node, Shared};
 use crate::api::errors::ErrorReply;
+use crate::api::models;
 use crate::api::reply::{completion_body, Script, KEEP_ALIVE_SSE};
 use crate::api::request::{self, ChatRequest};
 use crate::config::fault::AfterWait;
@@ -71,13 +72,12 @@ async fn route(
         return error(node, &e);
     }
     match req.uri().path() {
-        "/models" | "/v1/models" => ok(node, JSON, full(Bytes::from_static(MODELS_BODY))),
+        "/models" | "/v1/models" => ok(node, JSON, full(models::list_body())),
         "/user/balance" => ok(node, JSON, full(Bytes::from_static(BALANCE_BODY))),
         _ => chat(shared, node, ctl, req).await,
     }
 }
 
-const MODELS_BODY: &[u8] = br#"{"object":"list","data":[{"id":"deepseek-v4-flash","object":"model","owned_by":"deepseek"},{"id":"deepseek-v4-pro","object":"model","owned_by":"deepseek"}]}"#;
 const BALANCE_BODY: &[u8] = br#"{"is_available":true,"balance_infos":[{"currency":"USD","total_balance":"110.00","granted_balance":"10.00","topped_up_balance":"100.00"}]}"#;
 
 fn authorize(keys: &Keys, headers: &http::HeaderMap) -> Result<(), ErrorReply> {

@@ -5,6 +5,7 @@ pub mod body;
 pub mod conn;
 pub mod control;
 pub mod counters;
+pub mod ctl;
 pub mod emit;
 pub mod handler;
 pub mod precise;

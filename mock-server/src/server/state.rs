@@ -74,7 +74,7 @@ fn caps(config: &ServerConfig) -> Caps {
     };
     let mut models: HashMap<&'static str, usize> = HashMap::new();
     for (name, n) in &cap.per_model {
-        if let Some(canonical) = crate::api::request::canonical(name) {
+        if let Some(canonical) = crate::api::models::canonical(name) {
             let e = models.entry(canonical).or_insert(*n);
             *e = (*e).min(*n);
         }
