@@ -25,7 +25,9 @@ use super::config::{ConfigError, VerdictConfig};
 use super::limits::Limits;
 use super::sync::Sync;
 use super::traffic::Traffic;
-use super::verdicts::{Example, ExampleSet, Kind, Verdict, Verdicts, KINDS, MAX_EXAMPLES};
+use super::verdicts::{
+    Example, ExampleSet, KeyCounts, Kind, Verdict, Verdicts, KINDS, MAX_EXAMPLES,
+};
 
 #[derive(Debug, Default)]
 struct Call {
@@ -85,6 +87,7 @@ pub struct Judge {
     dropped: u64,
     unreadable: u64,
     nodes: u32,
+    call_keys: KeyCounts,
 }
 
 fn example(call: &str, atts: &[Att]) -> Example {
@@ -116,6 +119,7 @@ impl Judge {
             dropped: 0,
             unreadable: 0,
             nodes: 0,
+            call_keys: KeyCounts::default(),
         })
     }
 
@@ -134,6 +138,7 @@ impl Judge {
         a.check()?;
         let att = Att::new(a);
         self.attempts += 1;
+        self.call_keys.add(a.call_from);
         self.nodes = self.nodes.max(att.node + 1);
         self.now = self.now.max(att.end_at);
         self.traffic.attempt(&att);
@@ -308,6 +313,7 @@ impl Judge {
             attempts: self.attempts,
             calls: self.calls_done,
             nodes: self.nodes,
+            call_keys: self.call_keys,
             verdicts,
             breaker_open: failing.breaker_open,
             traffic: self.traffic.into_series(),

@@ -16,13 +16,14 @@
 //! Code map: `config` (thresholds), `attempt` (failure classes), `call`
 //! (verdicts about one call), `sync` (synchronized retries), `traffic`
 //! (per-second counters, storms, failing nodes, breaker intervals),
-//! `engine` (the streaming [`Judge`]), `verdicts` (result types and the
-//! verdict table), `render` (table, JUnit), `reader` (JSONL in).
+//! `engine` (the streaming [`Judge`]), `kinds` (the verdict table),
+//! `verdicts` (result types), `render` (table, JUnit), `reader` (JSONL in).
 
 mod attempt;
 mod call;
 pub mod config;
 mod engine;
+mod kinds;
 mod limits;
 pub mod reader;
 pub mod render;
@@ -35,7 +36,8 @@ pub use engine::{Footprint, Judge};
 pub use reader::{judge_journal, read_journal, Judged, LineWarning, ReadError, ReadStats};
 pub use render::{junit_xml, table, timeline_text};
 pub use verdicts::{
-    Example, Interval, Kind, NodeTraffic, SecondCounts, Severity, TimelineEntry, Verdict, Verdicts,
+    Example, Interval, KeyCounts, Kind, NodeTraffic, SecondCounts, Severity, TimelineEntry,
+    Verdict, Verdicts,
 };
 
 #[cfg(test)]

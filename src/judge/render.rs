@@ -74,10 +74,18 @@ pub fn summary_line(v: &Verdicts) -> String {
             v.dropped, v.unreadable
         )
     };
-    format!(
+    let mut line = format!(
         "journal: {} attempts, {} calls, {} nodes ({completeness})",
         v.attempts, v.calls, v.nodes
-    )
+    );
+    if v.call_keys.fingerprint > 0 {
+        let _ = write!(
+            line,
+            "; {} attempts keyed by body fingerprint (identical prompts merge into one call)",
+            v.call_keys.fingerprint
+        );
+    }
+    line
 }
 
 /// An aligned table of every verdict with its first example, then the

@@ -248,3 +248,14 @@ fn the_table_and_junit_show_the_fired_verdicts_with_a_timeline() {
     assert_eq!(json["verdicts"][2]["count"], 1);
     assert_eq!(json["complete"], true);
 }
+
+#[test]
+fn attempts_are_counted_per_call_key_rule_and_fingerprints_are_flagged() {
+    let mut recs = journal(vec![a("c1", 1.0), a("c2", 2.0), a("c3", 3.0)]);
+    recs[2].call_from = mock_server::journal::CallFrom::Fingerprint;
+    let v = judge_with(VerdictConfig::default(), &recs);
+    assert_eq!((v.call_keys.header, v.call_keys.fingerprint), (2, 1));
+    assert!(table(&v).contains("1 attempts keyed by body fingerprint"));
+    let clean = judge_with(VerdictConfig::default(), &recs[..2]);
+    assert!(!table(&clean).contains("fingerprint"));
+}
