@@ -49,14 +49,18 @@ where
     V: AsRef<[u8]>,
 {
     let mut header_id: Option<String> = None;
+    let mut seen_traceparent = false;
     for (name, value) in headers {
         let name = name.as_ref();
         if name.eq_ignore_ascii_case("traceparent") {
-            if let Some(id) = trace_id(value.as_ref()) {
-                return CallKey {
-                    id: id.to_string(),
-                    from: CallFrom::Traceparent,
-                };
+            // W3C: a repeated traceparent is not a second chance.
+            if !std::mem::replace(&mut seen_traceparent, true) {
+                if let Some(id) = trace_id(value.as_ref()) {
+                    return CallKey {
+                        id: id.to_string(),
+                        from: CallFrom::Traceparent,
+                    };
+                }
             }
         } else if header_id.is_none() && name.eq_ignore_ascii_case("x-harness-call") {
             header_id = harness_call_id(value.as_ref()).map(str::to_string);

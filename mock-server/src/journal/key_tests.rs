@@ -144,6 +144,17 @@ fn precedence_is_traceparent_then_header_then_marker_then_fingerprint() {
 }
 
 #[test]
+fn only_the_first_traceparent_counts() {
+    let two = [
+        ("traceparent", "garbage"),
+        ("traceparent", TP),
+        ("x-harness-call", "h"),
+    ];
+    let k = call_key("POST", "/chat/completions", two, Body::Raw(b"{}"));
+    assert_eq!((k.id.as_str(), k.from), ("h", CallFrom::Header));
+}
+
+#[test]
 fn header_maps_can_be_passed_directly() {
     let mut h = http::HeaderMap::new();
     h.insert("traceparent", http::HeaderValue::from_static(TP));
