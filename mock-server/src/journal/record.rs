@@ -294,7 +294,10 @@ impl Attempt {
                 format!("must be below {MAX_NODES}, got {}", self.node),
             ));
         }
-        if self.call.is_empty() || self.call.chars().count() > MAX_CALL_LEN {
+        // Counting chars is only needed when the bytes could exceed the limit.
+        if self.call.is_empty()
+            || (self.call.len() > MAX_CALL_LEN && self.call.chars().count() > MAX_CALL_LEN)
+        {
             return Err(invalid(
                 "call",
                 format!("must be 1 to {MAX_CALL_LEN} characters"),
