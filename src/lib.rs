@@ -32,6 +32,7 @@ pub mod direct;
 pub mod driver;
 pub mod gate;
 pub mod gate_cmd;
+pub mod judge;
 pub mod outcome;
 pub mod record;
 pub mod report;
