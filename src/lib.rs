@@ -25,19 +25,17 @@ macro_rules! out {
     }};
 }
 
-pub mod classify;
-pub mod cli;
+pub mod cmd;
 pub mod describe;
-pub mod direct;
 pub mod driver;
 pub mod gate;
-pub mod gate_cmd;
 pub mod outcome;
 pub mod record;
 pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schedule;
+pub mod sender;
 mod threads;
 pub mod tune;
 pub mod units;
