@@ -17,7 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use charts::chart::ChartFile;
-pub use charts::font::{default_font_paths, ensure_font};
+pub use charts::font::{default_font_paths, ensure_font, FontError};
 pub use files::{names, write_atomic, ReportError};
 pub use hlog::{read_hlog, HlogReadError};
 pub use info::{PhaseInfo, ReportOptions, RunInfo};

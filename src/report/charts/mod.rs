@@ -41,7 +41,7 @@ pub(crate) fn write_all(
     let text = font.is_ok();
     let mut out = Rendered {
         charts: Vec::new(),
-        png_skipped: font.err(),
+        png_skipped: font.err().map(|e| e.to_string()),
         warnings: Vec::new(),
     };
     let bands = bands(run, info);
