@@ -691,7 +691,7 @@ fn a_second_ctrl_c_abandons_in_flight_requests_and_still_writes_the_report() {
     let dir = tmp_dir("ctrl-c");
     let sc = write(&dir, "scenario.yaml", STALLING);
     let out = dir.join("reports");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args([
             "run",
             sc.to_str().unwrap(),
