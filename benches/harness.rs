@@ -1,8 +1,8 @@
 //! The harness's own hot paths: parsing a scenario, the open-model schedule
-//! iterator (one call per request sent), and one request through the
-//! generator's executor (`driver::execute`) with a bare client (the raw path)
-//! versus the full resilient client, both against the in-process fake server
-//! answering instantly on loopback.
+//! iterator (one call per request sent), and one request measured by the
+//! generator (`driver::measure` with a `ClientSender`) through a bare client
+//! (the raw path) versus the full resilient client, both against the
+//! in-process fake server answering instantly on loopback.
 //!
 //! `cargo bench --bench harness` (add `-- --save-baseline before` /
 //! `-- --baseline before` to compare two versions).
@@ -11,16 +11,17 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use futures::future::join_all;
-use harness::direct::Direct;
-use harness::driver::{drive, execute, Gauges, Job, Pacing, Sender};
+use harness::driver::{drive, measure, Gauges, Job, Pacing, Stop};
 use harness::outcome::{Arm, OutcomeClass};
 use harness::scenario::load::{Pick, Shape};
 use harness::schedule::Schedule;
+use harness::sender::client::ClientSender;
+use harness::sender::direct::Direct;
+use harness::sender::Sender;
 use harness::units::Rate;
 use resilient_client::{ChatRequest, Client, ClientConfig, Message, Model};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 const BROWNOUT: &str = include_str!("../scenarios/brownout.yaml");
 const SERVER: &str =
@@ -85,12 +86,17 @@ fn request() -> ChatRequest {
     r
 }
 
-/// One request through the executor, checked so a broken fixture cannot
-/// produce fast numbers.
-async fn one(client: &Client, t0: Instant, arm: Arm) {
-    let sent = t0.elapsed();
-    let o = execute(client, request(), false, t0, arm, sent, sent).await;
+/// One request as the generator measures it, checked so a broken fixture
+/// cannot produce fast numbers.
+async fn one(sender: &ClientSender, t0: Instant, arm: Arm) {
+    let intended = t0.elapsed();
+    let o = measure(sender, &mut (), 0, t0, arm, intended).await;
     assert_eq!(o.class, OutcomeClass::Ok, "statuses {:?}", o.statuses);
+}
+
+/// A sender of the one benchmark request through `client`.
+fn through(client: &Client) -> ClientSender {
+    ClientSender::new(client.clone(), std::sync::Arc::new(vec![request()]), false)
 }
 
 fn bench_request(c: &mut Criterion) {
@@ -119,8 +125,9 @@ fn bench_request(c: &mut Criterion) {
             .build()
             .expect("client")
     };
-    let raw = build(full_cfg.bare());
-    let full = build(full_cfg);
+    let raw_client = build(full_cfg.bare());
+    let raw = through(&raw_client);
+    let full = through(&build(full_cfg));
     let t0 = Instant::now();
 
     let mut g = c.benchmark_group("request");
@@ -175,7 +182,7 @@ fn bench_request(c: &mut Criterion) {
         full_sum / PAIRED_ROUNDS as f64,
         ratios[PAIRED_ROUNDS / 2]
     );
-    generator_overhead(&rt, &base, &raw);
+    generator_overhead(&rt, &base, &raw_client);
     rt.block_on(server.shutdown());
 }
 
@@ -187,6 +194,37 @@ fn cpu_seconds() -> Option<f64> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
+}
+
+/// `USERS` closed-model users through `driver::drive` with `sender` for
+/// `LOOP_FOR`; returns requests done.
+async fn drive_closed<S: Sender>(sender: S) -> u64 {
+    let (tx, mut rx) = mpsc::channel::<Vec<harness::outcome::Outcome>>(4_096);
+    let count = tokio::spawn(async move {
+        let mut n = 0u64;
+        while let Some(burst) = rx.recv().await {
+            for o in burst {
+                assert_eq!(o.class, OutcomeClass::Ok);
+                n += 1;
+            }
+        }
+        n
+    });
+    let job = Job {
+        arm: Arm::Raw,
+        pacing: Pacing::Closed {
+            users: USERS,
+            think_time: Duration::ZERO,
+            duration: LOOP_FOR,
+        },
+        bodies: 1,
+        pick: Pick::Rotate,
+        seed: 1,
+        drain: Duration::from_secs(5),
+    };
+    let gauges = std::sync::Arc::new(Gauges::default());
+    drive(sender, job, Instant::now(), tx, Stop::default(), gauges).await;
+    count.await.expect("counter")
 }
 
 /// `USERS` loops sending back to back for `LOOP_FOR`; returns requests done.
@@ -237,16 +275,15 @@ fn generator_overhead(rt: &tokio::runtime::Runtime, base: &str, raw: &Client) {
         "driver::drive (closed)",
         "driver::drive via direct",
     ];
-    let direct = std::sync::Arc::new(
-        rt.block_on(Direct::new(
+    let direct = rt
+        .block_on(Direct::new(
             &[base.to_string()],
             &[request()],
             "sk-bench",
             Duration::from_secs(1),
             Duration::from_secs(10),
         ))
-        .expect("direct sender"),
-    );
+        .expect("direct sender");
     let mut sums = [(0.0, 0.0); 4];
     let rounds = 3;
     for round in 0..rounds {
@@ -283,41 +320,8 @@ fn generator_overhead(rt: &tokio::runtime::Runtime, base: &str, raw: &Client) {
                         })
                         .await
                     }
-                    _ => {
-                        let sender = if arm == 2 {
-                            Sender::Client(raw.clone())
-                        } else {
-                            Sender::Direct(direct.clone())
-                        };
-                        let (tx, mut rx) = mpsc::channel::<Vec<harness::outcome::Outcome>>(4_096);
-                        let count = tokio::spawn(async move {
-                            let mut n = 0u64;
-                            while let Some(burst) = rx.recv().await {
-                                for o in burst {
-                                    assert_eq!(o.class, OutcomeClass::Ok);
-                                    n += 1;
-                                }
-                            }
-                            n
-                        });
-                        let job = Job {
-                            arm: Arm::Raw,
-                            pacing: Pacing::Closed {
-                                users: USERS,
-                                think_time: Duration::ZERO,
-                                duration: LOOP_FOR,
-                            },
-                            requests: std::sync::Arc::new(vec![request()]),
-                            pick: Pick::Rotate,
-                            stream: false,
-                            seed: 1,
-                            drain: Duration::from_secs(5),
-                        };
-                        let gauges = std::sync::Arc::new(Gauges::default());
-                        let stop = CancellationToken::new();
-                        drive(sender, job, Instant::now(), tx, stop, gauges).await;
-                        count.await.expect("counter")
-                    }
+                    2 => drive_closed(through(raw)).await,
+                    _ => drive_closed(direct.clone()).await,
                 }
             });
             let secs = t.elapsed().as_secs_f64();

@@ -25,13 +25,10 @@ macro_rules! out {
     }};
 }
 
-pub mod classify;
-pub mod cli;
+pub mod cmd;
 pub mod describe;
-pub mod direct;
 pub mod driver;
 pub mod gate;
-pub mod gate_cmd;
 pub mod judge;
 pub mod outcome;
 pub mod record;
@@ -39,6 +36,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schedule;
+pub mod sender;
 mod threads;
 pub mod tune;
 pub mod units;

@@ -8,7 +8,7 @@
 pub(crate) fn on_own_thread<T: Send + 'static>(
     name: &str,
     fut: impl std::future::Future<Output = T> + Send + 'static,
-) -> Result<tokio::sync::oneshot::Receiver<T>, String> {
+) -> std::io::Result<tokio::sync::oneshot::Receiver<T>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name(name.to_string())
@@ -19,7 +19,6 @@ pub(crate) fn on_own_thread<T: Send + 'static>(
             if let Ok(rt) = rt {
                 let _ = tx.send(rt.block_on(fut));
             }
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
     Ok(rx)
 }

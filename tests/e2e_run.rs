@@ -665,3 +665,69 @@ fn a_closed_stdout_does_not_panic() {
         text(&o)
     );
 }
+
+/// Half the requests stall for 20 s: only Ctrl-C ends this run early.
+const STALLING: &str = r#"
+name: e2e-ctrl-c
+seed: 1
+duration: 30s
+server:
+  generation: { ttft: 5ms, tokens_per_second: unlimited, output_tokens: { constant: 5 } }
+  faults:
+    - stall: { rate: 50% }
+load:
+  rate: 20/s
+client:
+  timeouts: { connect: 500ms, first_byte: 20s, total: 20s }
+  retry: { max_attempts: 1 }
+"#;
+
+/// Regression: a second Ctrl-C used to `exit(130)` on the spot, leaving no
+/// report. It now abandons the stalled requests and still writes the
+/// partial report before exiting 130.
+#[test]
+fn a_second_ctrl_c_abandons_in_flight_requests_and_still_writes_the_report() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tmp_dir("ctrl-c");
+    let sc = write(&dir, "scenario.yaml", STALLING);
+    let out = dir.join("reports");
+    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .env_remove("DEEPSEEK_API_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn harness");
+    let sigint = || {
+        let ok = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+    };
+    // Generous: the load must have started and requests be stalled.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    sigint();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    sigint();
+    let started = std::time::Instant::now();
+    let o = child.wait_with_output().expect("wait");
+    // Without the abandon, the stalled requests would drain for ~20 s.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}: {}",
+        started.elapsed(),
+        text(&o)
+    );
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    let s = summary(&report_dir(&out));
+    assert_eq!(s["partial"], true);
+    assert!(num(&s, "/arms/resilient/requests") > 0.0, "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("abandoning in-flight requests"));
+}

@@ -79,12 +79,58 @@ impl fmt::Display for Expr {
     }
 }
 
+/// Why a gate expression did not parse; each names the expression.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExprError {
+    /// No operator at all.
+    #[error("`{0}`: no comparison; write e.g. `p99 < 2s` or `success_rate >= 99%`")]
+    NoComparison(String),
+    /// The left side is not a metric name.
+    #[error("`{text}`: `{metric}` is not a metric name")]
+    NotAMetric {
+        /// The expression.
+        text: String,
+        /// What stood where the metric should.
+        metric: String,
+    },
+    /// An operator that is not one of the six.
+    #[error("`{0}`: unknown operator; use <, <=, >, >=, == or !=")]
+    UnknownOperator(String),
+    /// The bound is not a number with a known unit.
+    #[error("`{text}`: {problem}")]
+    Value {
+        /// The expression.
+        text: String,
+        /// What is wrong with the bound.
+        problem: ValueError,
+    },
+}
+
+/// What is wrong with a gate's bound.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// Nothing after the operator.
+    #[error("missing the value after the operator")]
+    Missing,
+    /// Not a number.
+    #[error("`{0}` is not a number with an optional unit (ms, s, m, us, %)")]
+    NotANumber(String),
+    /// Infinite or NaN.
+    #[error("`{0}` is not a finite number")]
+    NotFinite(String),
+    /// A unit other than us, ms, s, m, %.
+    #[error("unknown unit `{0}`; use us, ms, s, m or %")]
+    UnknownUnit(String),
+}
+
 /// Parse `metric op value[unit]`.
-pub fn parse(text: &str) -> Result<Expr, String> {
+pub fn parse(text: &str) -> Result<Expr, ExprError> {
     let t = text.trim();
-    let at = t.find(['<', '>', '=', '!']).ok_or_else(|| {
-        format!("`{t}`: no comparison; write e.g. `p99 < 2s` or `success_rate >= 99%`")
-    })?;
+    let at = t
+        .find(['<', '>', '=', '!'])
+        .ok_or_else(|| ExprError::NoComparison(t.to_string()))?;
     let (metric, rest) = t.split_at(at);
     let metric = metric.trim();
     if metric.is_empty()
@@ -92,7 +138,10 @@ pub fn parse(text: &str) -> Result<Expr, String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
     {
-        return Err(format!("`{t}`: `{metric}` is not a metric name"));
+        return Err(ExprError::NotAMetric {
+            text: t.to_string(),
+            metric: metric.to_string(),
+        });
     }
     let (op, value) = [
         ("<=", Op::Le),
@@ -104,8 +153,11 @@ pub fn parse(text: &str) -> Result<Expr, String> {
     ]
     .iter()
     .find_map(|(s, op)| rest.strip_prefix(s).map(|v| (*op, v.trim())))
-    .ok_or_else(|| format!("`{t}`: unknown operator; use <, <=, >, >=, == or !="))?;
-    let (bound, unit) = parse_value(value).map_err(|e| format!("`{t}`: {e}"))?;
+    .ok_or_else(|| ExprError::UnknownOperator(t.to_string()))?;
+    let (bound, unit) = parse_value(value).map_err(|problem| ExprError::Value {
+        text: t.to_string(),
+        problem,
+    })?;
     Ok(Expr {
         metric: metric.to_string(),
         op,
@@ -115,9 +167,9 @@ pub fn parse(text: &str) -> Result<Expr, String> {
     })
 }
 
-fn parse_value(v: &str) -> Result<(f64, Unit), String> {
+fn parse_value(v: &str) -> Result<(f64, Unit), ValueError> {
     if v.is_empty() {
-        return Err("missing the value after the operator".into());
+        return Err(ValueError::Missing);
     }
     let split = v
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e'))
@@ -125,9 +177,9 @@ fn parse_value(v: &str) -> Result<(f64, Unit), String> {
     let (num, unit) = v.split_at(split);
     let n: f64 = num
         .parse()
-        .map_err(|_| format!("`{v}` is not a number with an optional unit (ms, s, m, us, %)"))?;
+        .map_err(|_| ValueError::NotANumber(v.to_string()))?;
     if !n.is_finite() {
-        return Err(format!("`{v}` is not a finite number"));
+        return Err(ValueError::NotFinite(v.to_string()));
     }
     Ok(match unit.trim() {
         "" => (n, Unit::None),
@@ -136,7 +188,7 @@ fn parse_value(v: &str) -> Result<(f64, Unit), String> {
         "ms" => (n, Unit::Millis),
         "s" => (n * 1000.0, Unit::Millis),
         "m" | "min" => (n * 60_000.0, Unit::Millis),
-        other => return Err(format!("unknown unit `{other}`; use us, ms, s, m or %")),
+        other => return Err(ValueError::UnknownUnit(other.to_string())),
     })
 }
 
@@ -173,11 +225,29 @@ mod tests {
 
     #[test]
     fn errors_say_what_is_wrong() {
-        assert!(parse("p99 2s").unwrap_err().contains("no comparison"));
-        assert!(parse("p99 < 2h").unwrap_err().contains("unknown unit `h`"));
-        assert!(parse("p99 < fast").unwrap_err().contains("not a number"));
-        assert!(parse("< 2s").unwrap_err().contains("not a metric"));
-        assert!(parse("p99 =< 2s").unwrap_err().contains("unknown operator"));
-        assert!(parse("p99 <").unwrap_err().contains("missing the value"));
+        assert!(parse("p99 2s")
+            .unwrap_err()
+            .to_string()
+            .contains("no comparison"));
+        assert!(parse("p99 < 2h")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown unit `h`"));
+        assert!(parse("p99 < fast")
+            .unwrap_err()
+            .to_string()
+            .contains("not a number"));
+        assert!(parse("< 2s")
+            .unwrap_err()
+            .to_string()
+            .contains("not a metric"));
+        assert!(parse("p99 =< 2s")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown operator"));
+        assert!(parse("p99 <")
+            .unwrap_err()
+            .to_string()
+            .contains("missing the value"));
     }
 }

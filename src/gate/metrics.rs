@@ -32,8 +32,23 @@ const ARM_NUMBERS: [(&str, &str); 12] = [
     ("abandoned", "abandoned"),
 ];
 
+/// A metric name that is none of the known ones; its message lists them.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "unknown metric `{metric}`; valid: {} (latency, ms), ttft.pXX, itl.pXX, queue_wait.pXX, \
+     latency.uncorrected.pXX, success_rate, error_rate, {}, outcomes.<class>, statuses.<code>, \
+     generator.lag.pXX, load.achieved_rps, any of these with a `raw.` prefix, or a full \
+     summary.json path such as arms.resilient.latency.corrected.p99_ms",
+    PERCENTILES.join(", "),
+    ARM_NUMBERS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+)]
+pub struct UnknownMetric {
+    /// The name as written.
+    pub metric: String,
+}
+
 /// Resolve a metric name to (JSON path, kind), or explain the valid names.
-pub fn resolve(metric: &str) -> Result<(String, Kind), String> {
+pub fn resolve(metric: &str) -> Result<(String, Kind), UnknownMetric> {
     let (arm, name) = match metric.strip_prefix("raw.") {
         Some(rest) => ("raw", rest),
         None => (
@@ -86,15 +101,8 @@ pub fn resolve(metric: &str) -> Result<(String, Kind), String> {
     } else {
         None
     };
-    found.ok_or_else(|| {
-        format!(
-            "unknown metric `{metric}`; valid: {} (latency, ms), ttft.pXX, itl.pXX, queue_wait.pXX, \
-             latency.uncorrected.pXX, success_rate, error_rate, {}, outcomes.<class>, statuses.<code>, \
-             generator.lag.pXX, load.achieved_rps, any of these with a `raw.` prefix, or a full \
-             summary.json path such as arms.resilient.latency.corrected.p99_ms",
-            PERCENTILES.join(", "),
-            ARM_NUMBERS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-        )
+    found.ok_or_else(|| UnknownMetric {
+        metric: metric.to_string(),
     })
 }
 
@@ -146,7 +154,7 @@ mod tests {
 
     #[test]
     fn unknown_metric_lists_valid_ones() {
-        let e = resolve("p98").unwrap_err();
+        let e = resolve("p98").unwrap_err().to_string();
         assert!(
             e.contains("unknown metric `p98`") && e.contains("success_rate"),
             "{e}"

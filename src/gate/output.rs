@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{GateReport, GateResult};
+use super::evaluate::{GateReport, GateResult};
 
 fn show(v: Option<f64>, unit: &str) -> String {
     match v {

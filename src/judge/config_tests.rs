@@ -45,7 +45,7 @@ fn yaml_sections_take_human_units_and_refuse_unknown_fields() {
     let e = serde_yaml::from_str::<VerdictConfig>("no_backof: { bound: 1ms }").unwrap_err();
     assert!(e.to_string().contains("unknown field `no_backof`"), "{e}");
     let e = serde_yaml::from_str::<VerdictConfig>("no_backoff: { bound: 10 }").unwrap_err();
-    assert!(e.to_string().contains("with a unit"), "{e}");
+    assert!(e.to_string().contains("add a unit: `10s`"), "{e}");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::Histogram;
 
-use super::RecordError;
+use super::error::RecordError;
 
 /// An open interval log.
 pub struct HlogWriter {

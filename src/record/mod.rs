@@ -7,6 +7,7 @@
 
 mod arm;
 mod breaker;
+mod error;
 mod hist;
 mod hlog;
 mod live;
@@ -14,13 +15,14 @@ mod live;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 
 pub use arm::{class_index, ArmData, IntervalRow, CLASSES};
 pub use breaker::{BreakerState, EndpointBreaker, Transition, MAX_TRANSITIONS};
+pub use error::RecordError;
 pub use hist::{latency_histogram, Histograms, Metric, MAX_MICROS};
 pub use live::{LiveArm, LiveStats};
 
@@ -34,41 +36,6 @@ const MAX_SKIP_INTERVALS: usize = 3600;
 
 /// Tag of the shared send-lag histogram in `latency.hlog`.
 pub const SEND_LAG_TAG: &str = "send_lag";
-
-/// Errors of the recorder.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RecordError {
-    /// A file could not be created or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A histogram could not be encoded into the interval log.
-    #[error("{}: cannot write interval histogram: {message}", path.display())]
-    Hlog {
-        /// The log file.
-        path: PathBuf,
-        /// Cause.
-        message: String,
-    },
-    /// The interval must be longer than zero.
-    #[error("recorder interval must be longer than zero")]
-    ZeroInterval,
-}
-
-impl RecordError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-}
 
 /// What the recorder needs to start.
 #[derive(Debug, Clone)]

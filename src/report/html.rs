@@ -3,26 +3,11 @@
 
 use std::fmt::Write as _;
 
-use super::charts::ChartFile;
+use super::charts::chart::ChartFile;
+use super::escape::escape;
 use super::summary::{ArmSummary, Percentiles, Summary};
 use super::table::{ms, shown_arms};
 use crate::outcome::OutcomeClass;
-
-/// Escapes text for HTML/XML.
-pub(crate) fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            _ => o.push(c),
-        }
-    }
-    o
-}
 
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1240px;color:#222;padding:0 12px}
 h1{font-size:26px;margin-bottom:4px}h2{font-size:20px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}

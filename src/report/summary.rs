@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::info::RunInfo;
 pub use super::percentiles::Percentiles;
-use super::RunInfo;
 use crate::outcome::{Arm, OutcomeClass};
 use crate::record::{ArmData, RunData};
 

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
+use super::info::RunInfo;
 use super::summary::{build_summary, ArmSummary, Percentiles};
-use super::RunInfo;
 use crate::record::RunData;
 
 /// Plain-text table (aligned columns, no colors) of the run.

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::RunInfo;
+use super::info::RunInfo;
 use crate::outcome::OutcomeClass;
 use crate::record::{BreakerState, RunData};
 

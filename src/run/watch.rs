@@ -9,12 +9,25 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::Progress;
 use crate::driver::Gauges;
 use crate::outcome::{Arm, EventRecord, Outcome};
 use crate::record::Recorder;
 use crate::scenario::{load::Model, Scenario};
 use crate::schedule::Schedule;
+
+/// How the live progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing until the summary.
+    Quiet,
+    /// Nothing at all, not even the summary table (`tune`, which prints its
+    /// own ranked table).
+    Silent,
+    /// One line redrawn in place every second.
+    Tty,
+    /// A plain line every 5 seconds (logs, CI).
+    Plain,
+}
 
 /// A gate that can be known lost before the run ends: the share of failed
 /// requests already exceeds what the whole run may have.
@@ -31,7 +44,7 @@ pub struct AbortRule {
 impl AbortRule {
     /// The abortable rules among `gates` (`success_rate`, `error_rate` of the
     /// resilient arm); other gates are only judged at the end.
-    pub fn from_gates(gates: &[String]) -> Result<Vec<AbortRule>, String> {
+    pub fn from_gates(gates: &[String]) -> Result<Vec<AbortRule>, crate::gate::GateError> {
         use crate::gate::Op;
         let mut rules = Vec::new();
         for g in crate::gate::parse_all(gates)? {

@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::Row;
+use super::table::Row;
 
 const SIZE: (u32, u32) = (1200, 650);
 

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::error::TuneError;
 use crate::gate::{self, Gate, Kind};
 
 /// One `--vary` axis.
@@ -16,17 +17,17 @@ pub struct Axis {
 }
 
 /// Parse `path=v1,v2,...`.
-pub fn parse_axis(s: &str) -> Result<Axis, String> {
-    let (path, vals) = s.split_once('=').ok_or_else(|| {
-        format!("--vary `{s}`: write path=v1,v2 (e.g. client.timeouts.total=2s,5s)")
-    })?;
+pub fn parse_axis(s: &str) -> Result<Axis, TuneError> {
+    let (path, vals) = s
+        .split_once('=')
+        .ok_or_else(|| TuneError::Axis(s.to_string()))?;
     let values: Vec<String> = vals
         .split(',')
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
         .collect();
     if path.trim().is_empty() || values.is_empty() {
-        return Err(format!("--vary `{s}`: needs a path and at least one value"));
+        return Err(TuneError::AxisEmpty(s.to_string()));
     }
     Ok(Axis {
         path: path.trim().to_string(),
@@ -74,7 +75,7 @@ pub struct Objective {
 }
 
 /// Parse `min|max <metric> [where <gate> [and <gate>]...]`.
-pub fn parse_objective(s: &str) -> Result<Objective, String> {
+pub fn parse_objective(s: &str) -> Result<Objective, TuneError> {
     let s = s.trim();
     let (head, cond) = match s.split_once(" where ") {
         Some((h, c)) => (h.trim(), Some(c)),
@@ -84,29 +85,26 @@ pub fn parse_objective(s: &str) -> Result<Objective, String> {
     let direction = match words.next() {
         Some("min") => Direction::Min,
         Some("max") => Direction::Max,
-        _ => {
-            return Err(format!(
-                "--objective `{s}`: start with min or max, e.g. 'min p99 where success_rate >= 99%'"
-            ))
-        }
+        _ => return Err(TuneError::Direction(s.to_string())),
     };
     let metric = words
         .next()
-        .ok_or_else(|| format!("--objective `{s}`: name a metric after {head}"))?
+        .ok_or_else(|| TuneError::NoMetric {
+            text: s.to_string(),
+            head: head.to_string(),
+        })?
         .to_string();
     if words.next().is_some() {
-        return Err(format!(
-            "--objective `{s}`: expected `where` after the metric"
-        ));
+        return Err(TuneError::ExpectedWhere(s.to_string()));
     }
-    let (path, kind) = gate::metrics::resolve(&metric).map_err(|e| format!("--objective: {e}"))?;
+    let (path, kind) = gate::metrics::resolve(&metric).map_err(TuneError::Metric)?;
     let constraints = match cond {
         None => Vec::new(),
         Some(c) => c
             .split(" and ")
             .map(gate::parse_one)
             .collect::<Result<_, _>>()
-            .map_err(|e| format!("--objective: {e}"))?,
+            .map_err(TuneError::Constraint)?,
     };
     Ok(Objective {
         direction,

@@ -4,8 +4,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::chart::Chart;
 use super::style::{self, arm_color, builder, err, mesh, DrawResult};
-use super::Chart;
 use crate::record::RunData;
 
 /// See the module doc.

@@ -43,23 +43,48 @@ pub fn default_font_paths() -> Vec<PathBuf> {
     v
 }
 
+/// Why no font could be registered (PNG charts are then skipped).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FontError {
+    /// No TTF file under any searched path.
+    #[error(
+        "no TTF font found (searched {}; set {}=/path/to/font.ttf)",
+        list(searched),
+        FONT_ENV
+    )]
+    NotFound {
+        /// The files and folders searched.
+        searched: Vec<PathBuf>,
+    },
+    /// Files were found, none registered.
+    #[error("no usable TTF font: tried {}", tried.join(", "))]
+    Unusable {
+        /// Each file tried and why it failed.
+        tried: Vec<String>,
+    },
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Registers a font found under `paths` (first usable wins); returns the
 /// file used, or why none was usable.
-pub fn ensure_font(paths: &[PathBuf]) -> Result<PathBuf, String> {
+pub fn ensure_font(paths: &[PathBuf]) -> Result<PathBuf, FontError> {
     let mut reg = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(p) = reg.as_ref() {
         return Ok(p.clone());
     }
     let candidates = candidates(paths);
     if candidates.is_empty() {
-        return Err(format!(
-            "no TTF font found (searched {}; set {FONT_ENV}=/path/to/font.ttf)",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Err(FontError::NotFound {
+            searched: paths.to_vec(),
+        });
     }
     let mut tried = Vec::new();
     // A few tries only: each failed attempt leaks its bytes.
@@ -75,7 +100,7 @@ pub fn ensure_font(paths: &[PathBuf]) -> Result<PathBuf, String> {
         }
         tried.push(format!("{} (not a usable font)", path.display()));
     }
-    Err(format!("no usable TTF font: tried {}", tried.join(", ")))
+    Err(FontError::Unusable { tried })
 }
 
 fn candidates(paths: &[PathBuf]) -> Vec<PathBuf> {

@@ -4,8 +4,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::chart::Chart;
 use super::style::{self, builder, draw_bands, err, log_range, mesh, Band, DrawResult};
-use super::Chart;
 use crate::record::RunData;
 
 /// See the module doc.

@@ -4,50 +4,24 @@
 //! viewer's own fonts render it).
 
 mod attempts;
-mod font;
+pub(super) mod chart;
+pub(super) mod font;
 mod latency;
 mod nines;
 mod style;
 mod throughput;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use font::{default_font_paths, ensure_font};
-
-use super::{tmp_path, write_atomic, ReportError, ReportOptions, RunInfo};
+use super::escape::escape;
+use super::files::{tmp_path, write_atomic, ReportError};
+use super::info::{ReportOptions, RunInfo};
 use crate::outcome::Arm;
 use crate::record::RunData;
-use style::{Band, BandKind, DrawResult};
-
-/// A chart that can draw itself on any plotters backend.
-pub(crate) trait Chart {
-    /// File stem (`latency_over_time`).
-    fn name(&self) -> &'static str;
-    /// Human title.
-    fn title(&self) -> String;
-    /// Pixel size.
-    fn size(&self) -> (u32, u32) {
-        style::SIZE
-    }
-    /// Draws everything; `text` is false when no font is available.
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, text: bool) -> DrawResult;
-}
-
-/// One chart written to the report directory.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChartFile {
-    /// File stem.
-    pub name: String,
-    /// Human title.
-    pub title: String,
-    /// The SVG file.
-    pub svg: PathBuf,
-    /// The PNG file, unless PNGs were skipped.
-    pub png: Option<PathBuf>,
-}
+use chart::{Chart, ChartFile};
+use style::{Band, BandKind};
 
 /// What [`write_all`] produced.
 pub(crate) struct Rendered {
@@ -67,7 +41,7 @@ pub(crate) fn write_all(
     let text = font.is_ok();
     let mut out = Rendered {
         charts: Vec::new(),
-        png_skipped: font.err(),
+        png_skipped: font.err().map(|e| e.to_string()),
         warnings: Vec::new(),
     };
     let bands = bands(run, info);
@@ -244,7 +218,7 @@ fn svg_string<C: Chart>(chart: &C, text: bool) -> Result<String, String> {
 /// Adds a plain SVG title (rendered by the viewer's fonts) to a chart drawn
 /// without plotters text.
 fn add_svg_title(svg: &str, title: &str, width: u32) -> String {
-    let esc = super::html::escape(title);
+    let esc = escape(title);
     let text = format!(
         "<title>{esc}</title>\n<text x=\"{}\" y=\"16\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"20\" fill=\"#000\">{esc}</text>\n",
         width / 2

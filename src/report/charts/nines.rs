@@ -5,8 +5,8 @@ use hdrhistogram::Histogram;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::chart::Chart;
 use super::style::{self, builder, err, log_range, mesh, DrawResult};
-use super::Chart;
 
 /// One curve.
 pub struct Curve<'a> {

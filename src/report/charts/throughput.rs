@@ -4,8 +4,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::chart::Chart;
 use super::style::{self, builder, class_color, draw_bands, err, mesh, nice_max, Band, DrawResult};
-use super::Chart;
 use crate::outcome::OutcomeClass;
 use crate::record::{class_index, ArmData, RunData};
 

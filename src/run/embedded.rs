@@ -1,7 +1,8 @@
 //! A runtime of its own for the embedded fake server, so its work does not
 //! delay the generator's tasks on the shared runtime.
 
-use super::{RunError, Scenario};
+use super::error::RunError;
+use crate::scenario::Scenario;
 
 /// The embedded fake server, on a runtime of its own so its work does not
 /// queue behind (or delay) the generator's tasks, as a separate process
@@ -18,7 +19,7 @@ impl EmbeddedServer {
             .thread_name("mock-server")
             .enable_all()
             .build()
-            .map_err(|e| RunError::Other(format!("fake server runtime: {e}")))?;
+            .map_err(RunError::ServerRuntime)?;
         let opts = mock_server::StartOptions {
             seed: Some(s.seed),
             ..Default::default()
@@ -26,8 +27,7 @@ impl EmbeddedServer {
         let server = rt
             .spawn(mock_server::start(s.server.clone(), opts))
             .await
-            .map_err(|e| RunError::Other(format!("starting the fake server: {e}")))?
-            .map_err(|e| RunError::Other(format!("starting the fake server: {e}")))?;
+            .map_err(RunError::ServerTask)??;
         Ok(EmbeddedServer { server, rt })
     }
 

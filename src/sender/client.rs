@@ -1,13 +1,53 @@
-//! The bridge between the client under test and the recorder: run one call
-//! (plain or streamed), copy what the client reports about it (attempts,
-//! statuses, queue wait, fallback) into the [`Outcome`], and map the client's
-//! error into the report's [`OutcomeClass`].
+//! Sending through the client under test (`load.via: client`, and the bare
+//! client of the raw arm): run one call (plain or streamed), copy what the
+//! client reports about it (attempts, statuses, queue wait, fallback) into
+//! the [`Outcome`], and map the client's error into the report's
+//! [`OutcomeClass`].
+
+use std::sync::Arc;
 
 use futures::StreamExt;
 use resilient_client::{CallMeta, ChatRequest, Client, Error};
 use tokio::time::Instant;
 
+use super::Sender;
 use crate::outcome::{Outcome, OutcomeClass};
+
+/// A [`Sender`] that runs each request through a [`Client`]. The client
+/// keeps its own connections and spreads its work over the shared runtime,
+/// so a sending task keeps nothing (`Conn = ()`) and users run as shared
+/// tasks.
+#[derive(Debug, Clone)]
+pub struct ClientSender {
+    client: Client,
+    requests: Arc<Vec<ChatRequest>>,
+    stream: bool,
+}
+
+impl ClientSender {
+    /// Sends `requests[index]` through `client`, with `chat_stream` when
+    /// `stream` (measuring TTFT and inter-token gaps), else `chat`.
+    pub fn new(client: Client, requests: Arc<Vec<ChatRequest>>, stream: bool) -> ClientSender {
+        ClientSender {
+            client,
+            requests,
+            stream,
+        }
+    }
+}
+
+impl Sender for ClientSender {
+    type Conn = ();
+
+    async fn send(&self, _: &mut (), index: usize, start: Instant, o: &mut Outcome) {
+        let req = self.requests[index].clone();
+        if self.stream {
+            run_stream(&self.client, req, start, o).await;
+        } else {
+            run_chat(&self.client, req, o).await;
+        }
+    }
+}
 
 /// Map a client error to its report class.
 pub fn class_of(e: &Error) -> OutcomeClass {
@@ -62,9 +102,10 @@ pub async fn run_chat(client: &Client, req: ChatRequest, o: &mut Outcome) {
     }
 }
 
-/// One streamed call: TTFT from the send to the first token (content or
-/// reasoning), and the gap between consecutive tokens.
-pub async fn run_stream(client: &Client, req: ChatRequest, t0: Instant, o: &mut Outcome) {
+/// One streamed call: TTFT from the send (`start`, the instant `o.sent`
+/// stands for) to the first token (content or reasoning), and the gap
+/// between consecutive tokens.
+pub async fn run_stream(client: &Client, req: ChatRequest, start: Instant, o: &mut Outcome) {
     let mut stream = match client.chat_stream(req).await {
         Ok(s) => s,
         Err(e) => {
@@ -81,7 +122,7 @@ pub async fn run_stream(client: &Client, req: ChatRequest, t0: Instant, o: &mut 
                 if chunk.has_token() {
                     let now = Instant::now();
                     match last {
-                        None => o.ttft = Some((now - t0).saturating_sub(o.sent)),
+                        None => o.ttft = Some(now.saturating_duration_since(start)),
                         Some(prev) => o.itl.push(now - prev),
                     }
                     last = Some(now);

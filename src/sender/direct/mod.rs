@@ -12,25 +12,33 @@
 //! `client.timeouts.connect` for a new connection and
 //! `client.timeouts.total` for the whole request.
 
+mod watchdog;
 pub mod wire;
 
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::Uri;
 use resilient_client::ChatRequest;
 use tokio::net::TcpStream;
-use tokio::time::{timeout, timeout_at, Instant, Sleep};
+use tokio::time::{timeout, timeout_at, Instant};
 
+use super::{Sender, Threads};
 use crate::outcome::{Outcome, OutcomeClass};
+use watchdog::Watchdog;
 use wire::{Conn, WireError};
 
-/// Sends requests over plain HTTP/1.1 connections; shared by the tasks of
-/// one load thread (each thread has its own, see [`Direct::fork`]).
+/// Sends requests over plain HTTP/1.1 connections. Clones share one set of
+/// idle pools (the tasks of one load thread); [`Sender::fork`] makes a copy
+/// sharing nothing, for another thread.
+#[derive(Clone)]
 pub struct Direct {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     endpoints: Vec<Endpoint>,
     next: AtomicUsize,
     connect: Duration,
@@ -41,7 +49,7 @@ impl std::fmt::Debug for Direct {
     // The prebuilt requests hold the API key: never printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Direct")
-            .field("endpoints", &self.endpoints.len())
+            .field("endpoints", &self.inner.endpoints.len())
             .finish_non_exhaustive()
     }
 }
@@ -55,9 +63,20 @@ struct Endpoint {
 
 /// A connection a caller keeps between requests, with its endpoint.
 #[derive(Debug)]
-pub struct Held {
+struct Held {
     endpoint: usize,
     conn: Conn,
+}
+
+/// What one sending task keeps: its connection, and for a sequence of
+/// requests (a closed-model user) the timer bounding each of them.
+#[derive(Debug, Default)]
+pub struct DirectConn {
+    held: Option<Held>,
+    /// Created at the task's second request: a task that sends one request
+    /// (open model) pays a plain timeout instead.
+    watchdog: Option<Watchdog>,
+    sent: bool,
 }
 
 /// Why one request ended without a complete answer.
@@ -65,6 +84,31 @@ enum Failure {
     Connection,
     Malformed,
     Timeout,
+}
+
+/// Why a direct sender could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DirectError {
+    /// A request body could not be serialized.
+    #[error("load.requests: cannot serialize: {0}")]
+    Body(#[source] serde_json::Error),
+    /// The API key cannot go into a header.
+    #[error("the API key holds control characters a header cannot carry")]
+    Key,
+    /// An endpoint's base URL cannot be spoken to.
+    #[error("load.via: direct: endpoint {index} ({url}): {reason}")]
+    Endpoint {
+        /// Its index in the list.
+        index: usize,
+        /// The base URL as given.
+        url: String,
+        /// What is wrong and what to write instead.
+        reason: String,
+    },
+    /// No endpoint was given.
+    #[error("load.via: direct: no endpoint to send to")]
+    NoEndpoint,
 }
 
 impl Direct {
@@ -76,91 +120,102 @@ impl Direct {
         key: &str,
         connect: Duration,
         total: Duration,
-    ) -> Result<Direct, String> {
+    ) -> Result<Direct, DirectError> {
         let bodies = requests
             .iter()
             .map(serde_json::to_vec)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("load.requests: cannot serialize: {e}"))?;
+            .map_err(DirectError::Body)?;
         if key.bytes().any(|b| b.is_ascii_control()) {
-            return Err("the API key holds control characters a header cannot carry".into());
+            return Err(DirectError::Key);
         }
         let mut endpoints = Vec::with_capacity(base_urls.len());
-        for (i, base) in base_urls.iter().enumerate() {
-            endpoints.push(
-                Endpoint::new(base, &bodies, key)
-                    .await
-                    .map_err(|e| format!("load.via: direct: endpoint {i} ({base}): {e}"))?,
-            );
+        for (index, base) in base_urls.iter().enumerate() {
+            endpoints.push(Endpoint::new(base, &bodies, key).await.map_err(|reason| {
+                DirectError::Endpoint {
+                    index,
+                    url: base.clone(),
+                    reason,
+                }
+            })?);
         }
         if endpoints.is_empty() {
-            return Err("load.via: direct: no endpoint to send to".into());
+            return Err(DirectError::NoEndpoint);
         }
         Ok(Direct {
-            endpoints,
-            next: AtomicUsize::new(0),
-            connect,
-            total,
+            inner: Arc::new(Inner {
+                endpoints,
+                next: AtomicUsize::new(0),
+                connect,
+                total,
+            }),
         })
     }
+}
+
+impl Sender for Direct {
+    type Conn = DirectConn;
+
+    const THREADS: Threads = Threads::PerCore;
 
     /// A copy sharing no memory with `self` (request bytes, idle pools): a
     /// load thread gets its own, so no lock or cache line is touched by two
     /// cores on every request.
-    pub fn fork(&self) -> Direct {
+    fn fork(&self) -> Direct {
+        let i = &self.inner;
         Direct {
-            endpoints: self
-                .endpoints
-                .iter()
-                .map(|e| Endpoint {
-                    addr: e.addr,
-                    requests: e.requests.clone(),
-                    idle: Mutex::new(Vec::new()),
-                })
-                .collect(),
-            next: AtomicUsize::new(0),
-            connect: self.connect,
-            total: self.total,
+            inner: Arc::new(Inner {
+                endpoints: i
+                    .endpoints
+                    .iter()
+                    .map(|e| Endpoint {
+                        addr: e.addr,
+                        requests: e.requests.clone(),
+                        idle: Mutex::new(Vec::new()),
+                    })
+                    .collect(),
+                next: AtomicUsize::new(0),
+                connect: i.connect,
+                total: i.total,
+            }),
         }
     }
 
     /// Sends body `index` to the next endpoint (round robin) and fills in
     /// `o`: one attempt, its status (0 when none came), and the class.
-    /// `held` is the caller's connection: used when it goes to the chosen
-    /// endpoint, and left there after a complete answer (a closed-model
-    /// user keeps its own, as `oha -c N` does); otherwise one comes from the
-    /// endpoint's idle pool or a new connect.
-    pub async fn send(
-        &self,
-        held: &mut Option<Held>,
-        index: usize,
-        start: Instant,
-        watchdog: Option<&mut Watchdog>,
-        o: &mut Outcome,
-    ) {
-        let n = self.endpoints.len();
+    /// The task's connection is used when it goes to the chosen endpoint,
+    /// and kept after a complete answer (a closed-model user keeps its own,
+    /// as `oha -c N` does); otherwise one comes from the endpoint's idle
+    /// pool or a new connect.
+    async fn send(&self, conn: &mut DirectConn, index: usize, start: Instant, o: &mut Outcome) {
+        let this = &*self.inner;
+        let n = this.endpoints.len();
         let e = if n == 1 {
             0
         } else {
-            self.next.fetch_add(1, Ordering::Relaxed) % n
+            this.next.fetch_add(1, Ordering::Relaxed) % n
         };
-        if held.as_ref().is_some_and(|h| h.endpoint != e) {
-            if let Some(h) = held.take() {
-                self.checkin(h);
+        if conn.held.as_ref().is_some_and(|h| h.endpoint != e) {
+            if let Some(h) = conn.held.take() {
+                this.checkin(h);
             }
         }
         o.attempts = 1;
-        let attempt = self.attempt(e, held, index);
-        let result = match watchdog {
+        let attempt = this.attempt(e, &mut conn.held, index);
+        if conn.sent && conn.watchdog.is_none() {
+            conn.watchdog = Some(Watchdog::new());
+        }
+        conn.sent = true;
+        let result = match &mut conn.watchdog {
             Some(w) => {
-                w.arm(start, self.total);
+                w.arm(start, this.total);
                 tokio::select! {
                     biased;
                     r = attempt => Ok(r),
                     () = w.sleep.as_mut() => Err(()),
                 }
             }
-            None => timeout_at(start + self.total, attempt)
+            None => timeout_at(start + this.total, attempt)
                 .await
                 .map_err(|_| ()),
         };
@@ -175,8 +230,16 @@ impl Direct {
         o.class = class;
     }
 
-    /// Returns a connection to its endpoint's idle pool.
-    pub fn checkin(&self, h: Held) {
+    /// Returns the task's connection to its endpoint's idle pool.
+    fn release(&self, conn: DirectConn) {
+        if let Some(h) = conn.held {
+            self.inner.checkin(h);
+        }
+    }
+}
+
+impl Inner {
+    fn checkin(&self, h: Held) {
         if let Some(ep) = self.endpoints.get(h.endpoint) {
             ep.idle
                 .lock()
@@ -210,49 +273,6 @@ impl Direct {
             Err((status, WireError::Io)) => Err((status, Failure::Connection)),
             Err((status, WireError::Malformed)) => Err((status, Failure::Malformed)),
         }
-    }
-}
-
-/// The `total` timeout of one closed-model user's requests, as one timer
-/// re-armed only when it would fire too early: each request is then bounded
-/// by between `total` and `total` + 1% (at least 1 ms), and the timer wheel
-/// is touched about once per that slack instead of twice per request.
-pub struct Watchdog {
-    sleep: Pin<Box<Sleep>>,
-    armed_until: Instant,
-}
-
-impl std::fmt::Debug for Watchdog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Watchdog")
-            .field("armed_until", &self.armed_until)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Watchdog {
-    /// A watchdog not armed yet.
-    pub fn new() -> Watchdog {
-        let now = Instant::now();
-        Watchdog {
-            sleep: Box::pin(tokio::time::sleep_until(now)),
-            armed_until: now,
-        }
-    }
-
-    fn arm(&mut self, start: Instant, total: Duration) {
-        let due = start + total;
-        if self.armed_until < due {
-            let slack = (total / 100).max(Duration::from_millis(1));
-            self.armed_until = due + slack;
-            self.sleep.as_mut().reset(self.armed_until);
-        }
-    }
-}
-
-impl Default for Watchdog {
-    fn default() -> Self {
-        Watchdog::new()
     }
 }
 

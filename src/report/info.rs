@@ -1,0 +1,124 @@
+//! Facts about a run that the recorder does not know (scenario, load asked,
+//! phases, endpoints), and the report writer's knobs.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use super::charts::font::default_font_paths;
+
+/// One fault phase of the fake server, as the scenario declares it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseInfo {
+    /// Phase name (shown on the chart bands).
+    pub name: String,
+    /// Start, offset from t0.
+    pub at: Duration,
+    /// Length (`for:` in the scenario).
+    pub duration: Duration,
+    /// Node indices affected; `None` = all nodes.
+    pub nodes: Option<Vec<usize>>,
+}
+
+/// Facts about the run that the recorder does not know; filled by the CLI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunInfo {
+    /// Scenario `name:`.
+    pub scenario_name: String,
+    /// Scenario file path as given.
+    pub scenario_file: String,
+    /// RNG seed.
+    pub seed: u64,
+    /// Duration asked.
+    pub duration: Duration,
+    /// Actual elapsed time (shorter when partial).
+    pub elapsed: Duration,
+    /// Wall-clock start.
+    pub started_at: SystemTime,
+    /// Ended early (Ctrl-C).
+    pub partial: bool,
+    /// `open` or `closed`.
+    pub load_model: String,
+    /// What carried the requests: `client` (the client under test) or
+    /// `direct` (plain connections, no client).
+    pub via: String,
+    /// Asked rate, open model (requests/s; mean rate for shaped loads).
+    pub asked_rps: Option<f64>,
+    /// Virtual users, closed model.
+    pub users: Option<u64>,
+    /// Streaming requests.
+    pub stream: bool,
+    /// Fault phases.
+    pub phases: Vec<PhaseInfo>,
+    /// Endpoints (base URLs) given to the client, node order.
+    pub endpoints: Vec<String>,
+    /// Times the generator hit `max_in_flight`.
+    pub max_in_flight_hits: u64,
+    /// Intended sends in the schedule (open model), when known.
+    pub schedule_len: Option<u64>,
+    /// Harness version (`env!("CARGO_PKG_VERSION")`).
+    pub harness_version: String,
+    /// Events dropped before reaching the recorder (channel full).
+    pub lost_events: u64,
+    /// The scenario's gate expressions, recorded in the summary.
+    pub gates: Vec<String>,
+}
+
+impl Default for RunInfo {
+    fn default() -> Self {
+        Self {
+            scenario_name: String::new(),
+            scenario_file: String::new(),
+            seed: 0,
+            duration: Duration::ZERO,
+            elapsed: Duration::ZERO,
+            started_at: SystemTime::UNIX_EPOCH,
+            partial: false,
+            load_model: "open".to_string(),
+            via: "client".to_string(),
+            asked_rps: None,
+            users: None,
+            stream: false,
+            phases: Vec::new(),
+            endpoints: Vec::new(),
+            max_in_flight_hits: 0,
+            schedule_len: None,
+            harness_version: env!("CARGO_PKG_VERSION").to_string(),
+            lost_events: 0,
+            gates: Vec::new(),
+        }
+    }
+}
+
+impl RunInfo {
+    /// Time during which load was offered: the duration asked, or the
+    /// elapsed time when shorter (interrupted run). The drain of requests
+    /// still in flight after the schedule ends is not counted, so rates
+    /// compare with the asked rate.
+    pub fn load_window(&self) -> Duration {
+        if self.duration.is_zero() {
+            self.elapsed
+        } else {
+            self.duration.min(self.elapsed)
+        }
+    }
+
+    /// `started_at` as RFC 3339 UTC with seconds (`2026-11-26T09:41:35Z`).
+    pub fn started_at_rfc3339(&self) -> String {
+        humantime::format_rfc3339_seconds(self.started_at).to_string()
+    }
+}
+
+/// Knobs of the report writer (tests inject the font search path).
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// TTF files or directories searched, in order, for the PNG font.
+    pub font_paths: Vec<PathBuf>,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            font_paths: default_font_paths(),
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The second stage of a run: drive every arm's load, forward client events
+//! and fault phases, and fold it all into the recorder on a thread of its
+//! own. Ctrl-C stops the load (requests in flight drain); a second Ctrl-C
+//! abandons them too. Either way the run goes on to its (partial) report.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::error::RunError;
+use super::events::{forward_events, phase_events};
+use super::prepare::{drain, pacing, Prepared};
+use super::watch::{expected_requests, record_loop, AbortRule, Progress, Watch};
+use crate::driver::{DriveStats, Gauges, Job, Stop};
+use crate::outcome::{Arm, EventRecord, Outcome};
+use crate::record::{Recorder, RecorderConfig, RunData};
+use crate::scenario::Scenario;
+use crate::threads::on_own_thread;
+
+/// What the load produced, for the report.
+pub(super) struct Executed {
+    pub(super) run: RunData,
+    pub(super) stats: Vec<(Arm, DriveStats)>,
+    pub(super) started_at: SystemTime,
+    /// Time from t0 to the last outcome.
+    pub(super) end: Duration,
+    /// Ended early (Ctrl-C or `--abort-on-fail`).
+    pub(super) partial: bool,
+    /// Ended early by Ctrl-C.
+    pub(super) interrupted: bool,
+    /// Events dropped before reaching the recorder.
+    pub(super) lost_events: u64,
+    /// Requests the open-model schedule holds.
+    pub(super) schedule_len: Option<u64>,
+}
+
+/// Runs the load of `prepared` and records it.
+pub(super) async fn execute(
+    s: &Scenario,
+    prepared: &Prepared,
+    progress: Progress,
+    abort: Vec<AbortRule>,
+) -> Result<Executed, RunError> {
+    let arms: Vec<Arm> = prepared.arms.iter().map(|r| r.arm).collect();
+    let dir = &prepared.dir;
+    // Outcomes from every arm's driver, and events from clients and phases,
+    // each on one channel to the recorder thread.
+    // Outcomes travel in bursts (one `Vec` per millisecond per forwarder).
+    let (otx, orx) = mpsc::channel::<Vec<Outcome>>(4_096);
+    let (tx, rx) = mpsc::channel::<EventRecord>(65_536);
+    let recorder = Recorder::new(RecorderConfig {
+        arms,
+        events_path: dir.join("events.jsonl"),
+        hlog_path: dir.join("latency.hlog"),
+        interval: Duration::from_secs(1),
+    })?;
+
+    let stop = Stop::default();
+    let t0 = Instant::now();
+    let started_at = SystemTime::now();
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let ctrl_c = tokio::spawn(on_ctrl_c(stop.clone(), interrupted.clone()));
+
+    let gauges: Vec<(Arm, Arc<Gauges>)> = prepared
+        .arms
+        .iter()
+        .map(|r| (r.arm, r.gauges.clone()))
+        .collect();
+    let expected = expected_requests(s);
+    let watch = Watch {
+        rules: abort,
+        expected,
+        stop: stop.load.clone(),
+    };
+    let rec_task = on_own_thread(
+        "harness-recorder",
+        record_loop(recorder, orx, rx, gauges, t0, progress, watch),
+    )
+    .map_err(|source| RunError::Thread {
+        what: "recorder",
+        source,
+    })?;
+    let phase_task = if s.target.is_none() {
+        Some(tokio::spawn(phase_events(
+            s.server.phases(),
+            t0,
+            tx.clone(),
+            stop.load.clone(),
+        )))
+    } else {
+        None
+    };
+
+    let mut drivers = Vec::new();
+    for r in &prepared.arms {
+        let job = Job {
+            arm: r.arm,
+            pacing: pacing(s),
+            bodies: prepared.bodies,
+            pick: s.load.pick,
+            seed: s.seed,
+            drain: drain(s),
+        };
+        let ev = tokio::spawn(forward_events(
+            r.client.events(),
+            r.arm,
+            r.endpoints.clone(),
+            t0,
+            tx.clone(),
+        ));
+        let d = tokio::spawn(r.sender.clone().drive(
+            job,
+            t0,
+            otx.clone(),
+            stop.clone(),
+            r.gauges.clone(),
+        ));
+        drivers.push((d, ev));
+    }
+    let mut stats: Vec<(Arm, DriveStats)> = Vec::new();
+    let mut failed = None;
+    for (r, (d, ev)) in prepared.arms.iter().zip(drivers) {
+        match d.await {
+            Ok(st) => stats.push((r.arm, st)),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+        // Events of the last requests arrive right after them; then stop.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ev.abort();
+    }
+    let end = t0.elapsed();
+    // Cancelled before the schedule ended: Ctrl-C or --abort-on-fail.
+    let stopped_early = stop.load.is_cancelled();
+    stop.load.cancel();
+    ctrl_c.abort();
+    if let Some(p) = phase_task {
+        p.abort();
+    }
+    drop(tx);
+    drop(otx);
+    let (recorder, lost_events) = rec_task.await.map_err(|_| RunError::RecorderDied)?;
+    if let Some(e) = failed {
+        return Err(RunError::Driver(e));
+    }
+    let run = recorder.finish(end)?;
+    let interrupted = interrupted.load(Ordering::SeqCst);
+    Ok(Executed {
+        run,
+        stats,
+        started_at,
+        end,
+        partial: interrupted || stopped_early,
+        interrupted,
+        lost_events,
+        schedule_len: expected,
+    })
+}
+
+/// First Ctrl-C: stop the load, let requests in flight drain. Second:
+/// abandon them too, so the partial report is written at once and `main`
+/// exits 130.
+async fn on_ctrl_c(stop: Stop, interrupted: Arc<AtomicBool>) {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        interrupted.store(true, Ordering::SeqCst);
+        eprintln!("\ninterrupted: stopping the load, draining in-flight requests (Ctrl-C again to quit now)");
+        stop.load.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "interrupted again: abandoning in-flight requests, writing the partial report"
+            );
+            stop.in_flight.cancel();
+        }
+    }
+}
