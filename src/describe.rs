@@ -101,13 +101,50 @@ pub fn describe(s: &Scenario) -> String {
     } else {
         let _ = write!(out, "{}", describe_client(&s.client));
     }
-    if !s.compare.is_empty() {
-        let _ = writeln!(out, "compare   resilient vs raw (same schedule and seed)");
+    if let Some(u) = &s.under_test {
+        let _ = writeln!(out, "{}", describe_sut("under test", u));
+    }
+    for c in &s.compare {
+        if let crate::scenario::CompareArm::UnderTest(u) = c {
+            let _ = writeln!(out, "{}", describe_sut("compared", u));
+        }
+    }
+    if s.arms().len() > 1 {
+        let names: Vec<&str> = s.arms().iter().map(|a| a.arm.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "compare   {} (same schedule and seed, a fake server each)",
+            names.join(" vs ")
+        );
+    }
+    if s.verdicts != crate::judge::VerdictConfig::default() {
+        let _ = writeln!(
+            out,
+            "verdicts  thresholds changed from the defaults (see docs/journal.md)"
+        );
     }
     for g in &s.gates {
         let _ = writeln!(out, "gate      {g}");
     }
     out
+}
+
+/// One external system under test in a line or two.
+fn describe_sut(role: &str, u: &crate::scenario::UnderTest) -> String {
+    let how = match &u.command {
+        Some(c) => format!("started as `{}`", c.join(" ")),
+        None => "already running".to_string(),
+    };
+    format!(
+        "sut       {role}: {} ({how}), load to {}, {} per call at most{}",
+        u.name,
+        u.url,
+        humantime::format_duration(u.timeout),
+        match &u.ready {
+            Some(r) => format!(", ready when {} answers 2xx", r.url),
+            None => String::new(),
+        }
+    )
 }
 
 /// How a config enum is written in YAML (`round_robin`, `full`).

@@ -15,7 +15,8 @@ mod exit {
     pub const ERROR: u8 = 1;
     /// Bad command-line usage (clap's own code).
     pub const USAGE: u8 = 2;
-    /// A gate failed, or `tune` found no setting meeting the objective.
+    /// A gate failed, `tune` found no setting meeting the objective, or
+    /// `judge` found a `fail` verdict.
     pub const GATE_FAILED: u8 = 3;
     /// The generator could not keep the asked load: numbers are not trustworthy.
     pub const GENERATOR_UNHEALTHY: u8 = 4;
@@ -48,6 +49,8 @@ enum Command {
     Baseline(cmd::baseline::BaselineArgs),
     /// Run a grid of settings and recommend the best under an objective.
     Tune(cmd::tune::TuneArgs),
+    /// Judge a client from a fake server's attempt journal (exit 3 on a fail verdict).
+    Judge(cmd::judge::JudgeArgs),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
             Command::Gate(args) => cmd::gate::run(&args),
             Command::Baseline(args) => cmd::baseline::run(&args),
             Command::Tune(args) => cmd::tune::run(&args).await,
+            Command::Judge(args) => cmd::judge::run(&args).await,
         }
     });
     // Outstanding connections of the embedded server must not hold the exit.
@@ -95,7 +99,9 @@ fn main() -> ExitCode {
 fn code(result: Result<Status, Error>) -> u8 {
     match result {
         Ok(Status::Ok) => exit::OK,
-        Ok(Status::GateFailed | Status::NoSettingFound) => exit::GATE_FAILED,
+        Ok(Status::GateFailed | Status::NoSettingFound | Status::VerdictFailed) => {
+            exit::GATE_FAILED
+        }
         Ok(Status::GeneratorUnhealthy) => exit::GENERATOR_UNHEALTHY,
         Ok(Status::Interrupted) => exit::INTERRUPTED,
         Err(e) => {

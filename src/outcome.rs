@@ -6,24 +6,55 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-/// Which client a request went through: the resilient client under test, or
-/// the bare client of `compare: [raw]` replaying the same schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Arm {
+/// Which system under test a request went through: the resilient client
+/// under test, the bare client of `compare: [raw]`, or an external system
+/// under test (`under_test:`, or one listed in `compare:`) by its name.
+///
+/// A name, interned once per distinct name, so an arm is `Copy` and its
+/// name is `&'static str` wherever reports need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Arm(&'static str);
+
+// The two built-in arms keep the spelling they had as enum variants, so
+// `Arm::Resilient` reads (and matches) as before.
+#[allow(non_upper_case_globals)]
+impl Arm {
     /// The resilient client configured by the scenario's `client:` section.
-    Resilient,
+    pub const Resilient: Arm = Arm("resilient");
     /// A bare client: same timeouts, no retry, breaker, limiter or fallback.
-    Raw,
+    pub const Raw: Arm = Arm("raw");
+
+    /// The arm of that name (interned: the same name gives the same arm).
+    pub fn named(name: &str) -> Arm {
+        use std::sync::{Mutex, OnceLock, PoisonError};
+        static NAMES: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
+        for builtin in [Arm::Resilient, Arm::Raw] {
+            if builtin.0 == name {
+                return builtin;
+            }
+        }
+        let mut names = NAMES
+            .get_or_init(|| Mutex::new(Vec::new()))
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = names.iter().find(|n| **n == name) {
+            return Arm(n);
+        }
+        // Leaked once per distinct name (a handful per process).
+        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.push(leaked);
+        Arm(leaked)
+    }
+
+    /// Stable name used in files and charts (the summary's arm key).
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
 }
 
-impl Arm {
-    /// Stable lower-case name used in files and charts.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Arm::Resilient => "resilient",
-            Arm::Raw => "raw",
-        }
+impl Serialize for Arm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
     }
 }
 
@@ -57,11 +88,15 @@ pub enum OutcomeClass {
     Http4xx,
     /// Anything else (decode errors, client bugs).
     Other,
+    /// An external system under test answered something the adapter
+    /// protocol does not allow (garbage, a 200 that is not a completion,
+    /// a dropped connection to the adapter).
+    SutProtocolError,
 }
 
 impl OutcomeClass {
     /// Every class, in report order.
-    pub const ALL: [OutcomeClass; 13] = [
+    pub const ALL: [OutcomeClass; 14] = [
         OutcomeClass::Ok,
         OutcomeClass::Fallback,
         OutcomeClass::Shed,
@@ -75,6 +110,7 @@ impl OutcomeClass {
         OutcomeClass::Http5xx,
         OutcomeClass::Http4xx,
         OutcomeClass::Other,
+        OutcomeClass::SutProtocolError,
     ];
 
     /// Stable snake_case name used in `summary.json`, CSV columns and charts.
@@ -93,6 +129,7 @@ impl OutcomeClass {
             OutcomeClass::Http5xx => "http_5xx",
             OutcomeClass::Http4xx => "http_4xx",
             OutcomeClass::Other => "other",
+            OutcomeClass::SutProtocolError => "sut_protocol_error",
         }
     }
 
@@ -129,6 +166,9 @@ pub struct Outcome {
     pub attempts: u32,
     /// Time spent waiting in the client's queue / rate limiter.
     pub queue_wait: Duration,
+    /// What went wrong, for the few outcomes that keep an example in the
+    /// summary (an external system's protocol errors).
+    pub note: Option<Box<str>>,
 }
 
 impl Outcome {
@@ -146,6 +186,7 @@ impl Outcome {
             statuses: Vec::new(),
             attempts: 0,
             queue_wait: Duration::ZERO,
+            note: None,
         }
     }
 

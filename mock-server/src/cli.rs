@@ -39,6 +39,7 @@ pub async fn run(args: MockArgs) -> Result<(), Error> {
             nodes: args.nodes,
             seed: args.seed,
             allow_non_loopback: args.allow_non_loopback,
+            ..Default::default()
         },
     )
     .await?;

@@ -74,6 +74,19 @@ pub struct StartOptions {
     pub seed: Option<u64>,
     /// Allow a host other than loopback.
     pub allow_non_loopback: bool,
+    /// TEMPORARY STUB (lead): the journal sinks, until the journal branch lands.
+    pub journal: JournalOptions,
+}
+
+/// TEMPORARY STUB (lead): replaced by the journal branch.
+#[derive(Debug, Clone, Default)]
+pub struct JournalOptions {
+    /// In-memory ring size.
+    pub ring: usize,
+    /// File sink.
+    pub file: Option<std::path::PathBuf>,
+    /// In-process sink.
+    pub channel: Option<tokio::sync::mpsc::Sender<journal::Attempt>>,
 }
 
 impl Default for StartOptions {
@@ -84,6 +97,7 @@ impl Default for StartOptions {
             nodes: None,
             seed: None,
             allow_non_loopback: false,
+            journal: JournalOptions::default(),
         }
     }
 }
@@ -167,6 +181,11 @@ impl MockServer {
     /// `http://HOST:PORT` per node; clients append `/chat/completions`.
     pub fn base_urls(&self) -> Vec<String> {
         self.addrs.iter().map(|a| format!("http://{a}")).collect()
+    }
+
+    /// TEMPORARY STUB (lead).
+    pub fn journal_dropped(&self) -> u64 {
+        0
     }
 
     /// Clock origin of fault phases.

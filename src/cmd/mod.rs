@@ -4,6 +4,7 @@
 
 pub mod baseline;
 pub mod gate;
+pub mod judge;
 pub mod mock;
 pub mod run;
 mod status;

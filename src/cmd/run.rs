@@ -45,12 +45,36 @@ pub struct RunArgs {
     /// No live progress line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The system under test from a file holding an `under_test:` section
+    /// (e.g. `clients/openai-python/under_test.yaml`), replacing the
+    /// scenario's.
+    #[arg(long, value_name = "FILE")]
+    pub under_test: Option<PathBuf>,
+    /// Arms to compare with it, replacing the scenario's `compare:`: `raw`,
+    /// `client` (the in-process resilient client), or a file holding an
+    /// `under_test:` section. Repeatable.
+    #[arg(long = "compare", value_name = "raw|client|FILE")]
+    pub compare: Vec<String>,
 }
 
 impl RunArgs {
     /// Every override as a `--set` line, sugar flags first.
-    pub fn all_sets(&self) -> Vec<String> {
+    pub fn all_sets(&self) -> Result<Vec<String>, Error> {
         let mut sets = Vec::new();
+        if let Some(f) = &self.under_test {
+            let section = scenario::under_test::section_from_file(f)?;
+            sets.push(format!("under_test={section}"));
+        }
+        if !self.compare.is_empty() {
+            let mut arms = Vec::new();
+            for c in &self.compare {
+                arms.push(match c.as_str() {
+                    "raw" | "client" => serde_json::Value::String(c.clone()),
+                    file => scenario::under_test::section_from_file(std::path::Path::new(file))?,
+                });
+            }
+            sets.push(format!("compare={}", serde_json::Value::Array(arms)));
+        }
         if let Some(d) = &self.duration {
             sets.push(format!("duration={d}"));
         }
@@ -61,7 +85,7 @@ impl RunArgs {
             sets.push(format!("seed={s}"));
         }
         sets.extend(self.sets.iter().cloned());
-        sets
+        Ok(sets)
     }
 }
 
@@ -69,7 +93,7 @@ impl RunArgs {
 /// Interrupted takes precedence over a failed gate, which takes precedence
 /// over an unhealthy generator.
 pub async fn run(args: RunArgs) -> Result<Status, Error> {
-    let scenario = scenario::load(&args.scenario, &args.all_sets())?;
+    let scenario = scenario::load(&args.scenario, &args.all_sets()?)?;
     if args.repeat == 0 {
         return Err(Error::Usage("--repeat must be >= 1".into()));
     }

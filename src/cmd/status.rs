@@ -18,6 +18,8 @@ pub enum Status {
     GateFailed,
     /// `tune` found no setting meeting the objective's constraints.
     NoSettingFound,
+    /// `judge` found a `fail` verdict.
+    VerdictFailed,
     /// The generator could not keep the asked load: the numbers are not
     /// trustworthy.
     GeneratorUnhealthy,
@@ -71,6 +73,9 @@ pub enum Error {
     /// `harness tune`.
     #[error(transparent)]
     Tune(#[from] TuneError),
+    /// `harness judge`.
+    #[error(transparent)]
+    Judge(#[from] crate::judge::JudgeError),
     /// A file could not be written.
     #[error(transparent)]
     Write(#[from] crate::report::ReportError),

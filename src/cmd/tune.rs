@@ -74,7 +74,7 @@ pub async fn run(args: &TuneArgs) -> Result<Status, Error> {
         return Err(TuneError::EmptyGrid.into());
     };
     let runs = combos.len() * args.repeat;
-    let arms = if base.compare.is_empty() { 1 } else { 2 };
+    let arms = base.arms().len();
     let per_run = base.duration + Duration::from_secs(1);
     outln!(
         "tune: {} settings x {} repeat(s) = {runs} runs of {} each ({} arm(s) in parallel), about {} in all",

@@ -81,7 +81,9 @@ pub fn evaluate(gates: &[Gate], summaries: &[Value]) -> GateReport {
             let passed = value.is_some_and(|v| g.expr.op.holds(v, g.expr.bound));
             GateResult {
                 gate: g.expr.text.clone(),
-                metric: g.path.clone(),
+                metric: summaries
+                    .first()
+                    .map_or_else(|| g.path.clone(), |s| metrics::effective_path(s, &g.path)),
                 value,
                 bound: g.expr.bound,
                 op: g.expr.op.as_str(),

@@ -37,7 +37,7 @@ const ARM_NUMBERS: [(&str, &str); 12] = [
 #[error(
     "unknown metric `{metric}`; valid: {} (latency, ms), ttft.pXX, itl.pXX, queue_wait.pXX, \
      latency.uncorrected.pXX, success_rate, error_rate, {}, outcomes.<class>, statuses.<code>, \
-     generator.lag.pXX, load.achieved_rps, any of these with a `raw.` prefix, or a full \
+     verdicts.<name> (from the fake server's journal), generator.lag.pXX, load.achieved_rps, any of these with a `raw.` prefix, or a full \
      summary.json path such as arms.resilient.latency.corrected.p99_ms",
     PERCENTILES.join(", "),
     ARM_NUMBERS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
@@ -79,6 +79,12 @@ pub fn resolve(metric: &str) -> Result<(String, Kind), UnknownMetric> {
         Some((format!("{a}.outcomes.{class}"), Kind::Number))
     } else if let Some(code) = name.strip_prefix("statuses.") {
         Some((format!("{a}.statuses.{code}"), Kind::Number))
+    } else if let Some(v) = name.strip_prefix("verdicts.") {
+        let path = match v {
+            "attempts" | "calls" => format!("{a}.verdicts.{v}"),
+            _ => format!("{a}.verdicts.counts.{v}"),
+        };
+        Some((path, Kind::Number))
     } else if let Some(p) = metric
         .strip_prefix("generator.lag.")
         .filter(|p| PERCENTILES.contains(p))
@@ -106,8 +112,24 @@ pub fn resolve(metric: &str) -> Result<(String, Kind), UnknownMetric> {
     })
 }
 
+/// The path actually read in `summary`: short names resolve to the
+/// `resilient` arm, which in a run whose system under test is external is
+/// that system's arm (the summary's `primary`).
+pub fn effective_path(summary: &Value, path: &str) -> String {
+    let primary = summary.get("primary").and_then(Value::as_str);
+    match (path.strip_prefix("arms.resilient."), primary) {
+        (Some(rest), Some(p))
+            if p != "resilient" && summary.pointer("/arms/resilient").is_none() =>
+        {
+            format!("arms.{p}.{rest}")
+        }
+        _ => path.to_string(),
+    }
+}
+
 /// Read a dotted path from a summary; `None` when absent or not a number.
 pub fn lookup(summary: &Value, path: &str) -> Option<f64> {
+    let path = effective_path(summary, path);
     let mut v = summary;
     for key in path.split('.') {
         v = v.get(key)?;
@@ -150,6 +172,14 @@ mod tests {
             resolve("outcomes.shed").unwrap().0,
             "arms.resilient.outcomes.shed"
         );
+        assert_eq!(
+            resolve("verdicts.ignored_retry_after").unwrap().0,
+            "arms.resilient.verdicts.counts.ignored_retry_after"
+        );
+        assert_eq!(
+            resolve("raw.verdicts.attempts").unwrap().0,
+            "arms.raw.verdicts.attempts"
+        );
     }
 
     #[test]
@@ -159,6 +189,14 @@ mod tests {
             e.contains("unknown metric `p98`") && e.contains("success_rate"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn short_names_read_an_external_primary_arm() {
+        let v: Value = serde_json::json!({"primary": "openai-python", "arms": {"openai-python": {"success_rate": 0.9}}});
+        assert_eq!(lookup(&v, "arms.resilient.success_rate"), Some(0.9));
+        let both: Value = serde_json::json!({"primary": "py", "arms": {"py": {"x": 1.0}, "resilient": {"x": 2.0}}});
+        assert_eq!(lookup(&both, "arms.resilient.x"), Some(2.0));
     }
 
     #[test]

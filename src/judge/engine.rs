@@ -88,6 +88,10 @@ pub struct Judge {
     unreadable: u64,
     nodes: u32,
     call_keys: KeyCounts,
+    /// Attempts by the status the server sent (`0`: none sent).
+    statuses: BTreeMap<u16, u64>,
+    /// Finished calls by their number of attempts.
+    attempts_per_call: BTreeMap<u32, u64>,
 }
 
 fn example(call: &str, atts: &[Att]) -> Example {
@@ -120,6 +124,8 @@ impl Judge {
             unreadable: 0,
             nodes: 0,
             call_keys: KeyCounts::default(),
+            statuses: BTreeMap::new(),
+            attempts_per_call: BTreeMap::new(),
         })
     }
 
@@ -139,6 +145,7 @@ impl Judge {
         let att = Att::new(a);
         self.attempts += 1;
         self.call_keys.add(a.call_from);
+        *self.statuses.entry(a.status.unwrap_or(0)).or_default() += 1;
         self.nodes = self.nodes.max(att.node + 1);
         self.now = self.now.max(att.end_at);
         self.traffic.attempt(&att);
@@ -257,6 +264,10 @@ impl Judge {
         let Some(first) = atts.first() else { return };
         let found = judge_call(atts, &self.limits, &self.successes);
         self.calls_done += 1;
+        *self
+            .attempts_per_call
+            .entry(u32::try_from(atts.len()).unwrap_or(u32::MAX))
+            .or_default() += 1;
         self.traffic.call(atts);
         let rank = (first.at, key);
         for kind in Kind::ALL {
@@ -317,6 +328,16 @@ impl Judge {
             verdicts,
             breaker_open: failing.breaker_open,
             traffic: self.traffic.into_series(),
+            statuses: self
+                .statuses
+                .iter()
+                .map(|(s, n)| (s.to_string(), *n))
+                .collect(),
+            attempts_per_call: self
+                .attempts_per_call
+                .iter()
+                .map(|(a, n)| (a.to_string(), *n))
+                .collect(),
         }
     }
 }

@@ -17,7 +17,8 @@
 //! (verdicts about one call), `sync` (synchronized retries), `traffic`
 //! (per-second counters, storms, failing nodes, breaker intervals),
 //! `engine` (the streaming [`Judge`]), `kinds` (the verdict table),
-//! `verdicts` (result types), `render` (table, JUnit), `reader` (JSONL in).
+//! `verdicts` (result types), `render` (table, JUnit), `reader` (JSONL in),
+//! `source` (files, report folders and fake servers to read journals from).
 
 mod attempt;
 mod call;
@@ -27,6 +28,7 @@ mod kinds;
 mod limits;
 pub mod reader;
 pub mod render;
+pub mod source;
 mod sync;
 mod traffic;
 pub mod verdicts;
@@ -35,6 +37,7 @@ pub use config::{ConfigError, VerdictConfig};
 pub use engine::{Footprint, Judge};
 pub use reader::{judge_journal, read_journal, Judged, LineWarning, ReadError, ReadStats};
 pub use render::{junit_xml, table, timeline_text};
+pub use source::JudgeError;
 pub use verdicts::{
     Example, Interval, KeyCounts, Kind, NodeTraffic, SecondCounts, Severity, TimelineEntry,
     Verdict, Verdicts,

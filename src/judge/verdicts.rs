@@ -160,6 +160,10 @@ pub struct Verdicts {
     pub breaker_open: Vec<Interval>,
     /// Attempts per node per second, for charts.
     pub traffic: Vec<NodeTraffic>,
+    /// Attempts by the status the server sent (`"0"`: none sent).
+    pub statuses: std::collections::BTreeMap<String, u64>,
+    /// Calls by their number of attempts (`"1"`: no retry).
+    pub attempts_per_call: std::collections::BTreeMap<String, u64>,
 }
 
 impl Verdicts {

@@ -82,7 +82,13 @@ pub struct ArmData {
     /// Highest in-flight gauge sampled over the run.
     pub max_in_flight: u64,
     pub(crate) in_flight_now: u64,
+    /// The first few notes of outcomes that carried one (an external
+    /// system's protocol errors), as `class: note`.
+    pub notes: Vec<String>,
 }
+
+/// Notes kept per arm.
+pub const MAX_NOTES: usize = 5;
 
 impl ArmData {
     pub(crate) fn new(arm: Arm) -> Self {
@@ -102,6 +108,7 @@ impl ArmData {
             rows: vec![IntervalRow::default()],
             max_in_flight: 0,
             in_flight_now: 0,
+            notes: Vec::new(),
         }
     }
 
@@ -128,6 +135,9 @@ impl ArmData {
     /// recorder's interval set). `sent_row` is the row of the send instant.
     pub(crate) fn count_outcome(&mut self, o: &Outcome, sent_row: usize) {
         let ci = class_index(o.class);
+        if let (Some(note), true) = (&o.note, self.notes.len() < MAX_NOTES) {
+            self.notes.push(format!("{}: {note}", o.class.as_str()));
+        }
         self.requests += 1;
         self.outcomes[ci] += 1;
         for s in &o.statuses {

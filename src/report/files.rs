@@ -18,6 +18,9 @@ pub mod names {
     pub const TABLE: &str = "summary.txt";
     /// The HTML page.
     pub const INDEX: &str = "index.html";
+    /// The verdicts of the first arm's journal (`verdicts.<arm>.json` for
+    /// the others).
+    pub const VERDICTS: &str = "verdicts.json";
 }
 
 /// Errors while writing the report.

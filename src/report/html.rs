@@ -61,6 +61,7 @@ pub(crate) fn render(s: &Summary, charts: &[ChartFile], png_skipped: Option<&str
     let arms = shown_arms(s);
     key_numbers(&mut h, &arms);
     outcomes(&mut h, &arms);
+    verdicts(&mut h, &arms);
     breakers(&mut h, &arms);
     if !s.phases.is_empty() {
         h.push_str("<h2>Fault phases</h2><table><tr><th>phase</th><th>start</th><th>length</th><th>nodes</th></tr>\n");
@@ -104,7 +105,7 @@ pub(crate) fn render(s: &Summary, charts: &[ChartFile], png_skipped: Option<&str
         }
         h.push_str("</figcaption></figure>\n");
     }
-    h.push_str("<h2>Files</h2><p><a href=\"summary.json\">summary.json</a> · <a href=\"timeseries.csv\">timeseries.csv</a> · <a href=\"events.jsonl\">events.jsonl</a> · <a href=\"latency.hlog\">latency.hlog</a> · <a href=\"summary.txt\">summary.txt</a></p>\n</body></html>\n");
+    h.push_str("<h2>Files</h2><p><a href=\"summary.json\">summary.json</a> · <a href=\"timeseries.csv\">timeseries.csv</a> · <a href=\"events.jsonl\">events.jsonl</a> · <a href=\"latency.hlog\">latency.hlog</a> · <a href=\"summary.txt\">summary.txt</a> · <a href=\"journal.jsonl\">journal.jsonl</a> · <a href=\"verdicts.json\">verdicts.json</a></p>\n</body></html>\n");
     h
 }
 
@@ -238,6 +239,64 @@ fn outcomes(h: &mut String, arms: &[(String, &ArmSummary)]) {
                 .map(|(_, a)| a.statuses.get(code).copied().unwrap_or(0).to_string()),
         );
     }
+    h.push_str("</table>\n");
+}
+
+/// The verdicts judged from the fake server's journal, per arm: every
+/// verdict's count, fired ones marked; examples are in `verdicts.json`.
+fn verdicts(h: &mut String, arms: &[(String, &ArmSummary)]) {
+    let judged: Vec<(String, &ArmSummary)> = arms
+        .iter()
+        .filter(|(_, a)| a.verdicts.is_some())
+        .map(|(n, a)| (n.clone(), *a))
+        .collect();
+    let Some((_, first)) = judged.first() else {
+        return;
+    };
+    h.push_str("<h2>Verdicts from the fake server's journal</h2>\n<p class=\"meta\">Judged from the attempts that reached the server alone (<a href=\"verdicts.json\">verdicts.json</a> has definitions and example timelines; docs/journal.md explains each).</p>\n");
+    header(h, "verdict", &judged);
+    let names: Vec<String> = first
+        .verdicts
+        .as_ref()
+        .map(|v| v.counts.keys().cloned().collect())
+        .unwrap_or_default();
+    for name in names {
+        let _ = write!(h, "<tr><td>{}</td>", escape(&name));
+        for (_, a) in &judged {
+            let v = a.verdicts.as_ref();
+            let n = v.and_then(|v| v.counts.get(&name)).copied().unwrap_or(0);
+            let sev = v.and_then(|v| {
+                v.fired
+                    .iter()
+                    .find(|f| f.split(' ').next() == Some(name.as_str()))
+            });
+            match sev {
+                Some(f) if f.ends_with("(fail)") => {
+                    let _ = write!(h, "<td class=\"bad\">{n} (fail)</td>");
+                }
+                Some(f) => {
+                    let _ = write!(
+                        h,
+                        "<td>{n} {}</td>",
+                        escape(f.split(' ').nth(1).unwrap_or(""))
+                    );
+                }
+                None => {
+                    let _ = write!(h, "<td>{n}</td>");
+                }
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    row(
+        h,
+        "attempts the server saw / calls",
+        judged.iter().map(|(_, a)| {
+            a.verdicts
+                .as_ref()
+                .map_or("-".into(), |v| format!("{} / {}", v.attempts, v.calls))
+        }),
+    );
     h.push_str("</table>\n");
 }
 

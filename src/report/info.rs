@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use super::charts::font::default_font_paths;
+use crate::judge::Verdicts;
 
 /// One fault phase of the fake server, as the scenario declares it.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +62,15 @@ pub struct RunInfo {
     pub lost_events: u64,
     /// The scenario's gate expressions, recorded in the summary.
     pub gates: Vec<String>,
+    /// Verdicts judged from each arm's fake-server journal (arm key,
+    /// verdicts); empty when the servers were not embedded.
+    pub verdicts: Vec<(String, Verdicts)>,
+    /// Journal time minus run time, seconds: the embedded servers started
+    /// (their t0) this long before the run's t0.
+    pub journal_offset_s: f64,
+    /// Arms that are external systems under test: their attempts come
+    /// from the journal, not from a client's own account.
+    pub external_arms: Vec<String>,
 }
 
 impl Default for RunInfo {
@@ -85,6 +95,9 @@ impl Default for RunInfo {
             harness_version: env!("CARGO_PKG_VERSION").to_string(),
             lost_events: 0,
             gates: Vec::new(),
+            verdicts: Vec::new(),
+            journal_offset_s: 0.0,
+            external_arms: Vec::new(),
         }
     }
 }
@@ -100,6 +113,11 @@ impl RunInfo {
         } else {
             self.duration.min(self.elapsed)
         }
+    }
+
+    /// The verdicts of arm `arm`, if its journal was judged.
+    pub fn verdicts_of(&self, arm: &str) -> Option<&Verdicts> {
+        self.verdicts.iter().find(|(a, _)| a == arm).map(|(_, v)| v)
     }
 
     /// `started_at` as RFC 3339 UTC with seconds (`2026-11-26T09:41:35Z`).

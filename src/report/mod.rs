@@ -22,9 +22,9 @@ pub use files::{names, write_atomic, ReportError};
 pub use hlog::{read_hlog, HlogReadError};
 pub use info::{PhaseInfo, ReportOptions, RunInfo};
 pub use summary::{
-    build_summary, ArmSummary, BreakerSummary, EndpointBreakerSummary, EventsSummary,
-    GeneratorSummary, LatencySummary, LoadSummary, Percentiles, PhaseSummary, ScenarioSummary,
-    Summary, LAG_P99_LIMIT_MS, SCHEMA_VERSION,
+    arm_verdicts, build_summary, ArmSummary, ArmVerdicts, BreakerSummary, EndpointBreakerSummary,
+    EventsSummary, GeneratorSummary, InferredOpen, LatencySummary, LoadSummary, Percentiles,
+    PhaseSummary, ScenarioSummary, Summary, LAG_P99_LIMIT_MS, SCHEMA_VERSION,
 };
 pub(crate) use table::arm_label;
 pub use table::summary_table;
@@ -89,6 +89,17 @@ pub fn write_report_with(
 
     let table = dir.join(names::TABLE);
     write_atomic(&table, summary_table(run, info).as_bytes())?;
+
+    for (i, (arm, v)) in info.verdicts.iter().enumerate() {
+        let name = if i == 0 {
+            names::VERDICTS.to_string()
+        } else {
+            format!("verdicts.{arm}.json")
+        };
+        let mut json = serde_json::to_string_pretty(v)?;
+        json.push('\n');
+        write_atomic(&dir.join(name), json.as_bytes())?;
+    }
 
     let rendered = charts::write_all(dir, run, info, opts)?;
 

@@ -35,7 +35,11 @@ pub struct Summary {
     pub load: LoadSummary,
     /// Whether the load generator kept up.
     pub generator: GeneratorSummary,
-    /// Per arm (`resilient`, `raw`).
+    /// The system under test's arm key (the first arm): gates' short names
+    /// read it. `resilient` unless an external system was under test.
+    #[serde(default = "resilient_key")]
+    pub primary: String,
+    /// Per arm (`resilient`, `raw`, or an external system's name).
     pub arms: BTreeMap<String, ArmSummary>,
     /// Fault phases of the fake server.
     pub phases: Vec<PhaseSummary>,
@@ -173,6 +177,90 @@ pub struct ArmSummary {
     pub events: BTreeMap<String, u64>,
     /// Highest in-flight gauge sampled.
     pub max_in_flight: u64,
+    /// What the fake server saw of this arm (its attempt journal) and the
+    /// verdicts judged from it; absent when the server was not embedded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdicts: Option<ArmVerdicts>,
+    /// Examples of what went wrong between the harness and an external
+    /// system under test (`sut_protocol_error`), at most five.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+    /// Where `attempts`, `retries`, `statuses` and `attempts_per_request`
+    /// come from: `client` (what the in-process client reported) or
+    /// `journal` (what the fake server saw: external systems under test).
+    #[serde(default = "client_via")]
+    pub attempts_from: String,
+}
+
+/// The verdicts of one arm, judged from the fake server's journal alone
+/// (`docs/journal.md`; every detail and example is in `verdicts.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmVerdicts {
+    /// False when the server dropped records (the counts are lower bounds).
+    pub complete: bool,
+    /// Attempts the server received.
+    pub attempts: u64,
+    /// Logical calls they were grouped into.
+    pub calls: u64,
+    /// A `fail` verdict fired.
+    pub failed: bool,
+    /// Count of every verdict (0 when it did not fire or does not apply).
+    pub counts: BTreeMap<String, u64>,
+    /// The verdicts that fired, as `name (severity)`.
+    pub fired: Vec<String>,
+    /// Attempts each node received.
+    pub attempts_per_node: BTreeMap<String, u64>,
+    /// Spans in which a failing node got no attempts while others did
+    /// (inferred breaker-open), run seconds.
+    pub breaker_open: Vec<InferredOpen>,
+}
+
+/// An inferred breaker-open span.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferredOpen {
+    /// Node label (`node0`).
+    pub node: String,
+    /// Start, seconds from the run's t0.
+    pub from_s: f64,
+    /// End, seconds from the run's t0.
+    pub to_s: f64,
+}
+
+/// The summary form of an arm's verdicts; `offset` is journal time minus
+/// run time.
+pub fn arm_verdicts(v: &crate::judge::Verdicts, offset: f64) -> ArmVerdicts {
+    let mut per_node: BTreeMap<String, u64> = BTreeMap::new();
+    for t in &v.traffic {
+        let n: u64 = t.seconds.iter().map(|s| u64::from(s.total())).sum();
+        *per_node.entry(format!("node{}", t.node)).or_default() += n;
+    }
+    ArmVerdicts {
+        complete: v.complete,
+        attempts: v.attempts,
+        calls: v.calls,
+        failed: v.failed(),
+        counts: v
+            .verdicts
+            .iter()
+            .map(|x| (x.name.to_string(), if x.applicable { x.count } else { 0 }))
+            .collect(),
+        fired: v
+            .verdicts
+            .iter()
+            .filter(|x| x.fired())
+            .map(|x| format!("{} ({})", x.name, x.severity.as_str()))
+            .collect(),
+        attempts_per_node: per_node,
+        breaker_open: v
+            .breaker_open
+            .iter()
+            .map(|b| InferredOpen {
+                node: format!("node{}", b.node),
+                from_s: (b.from - offset).max(0.0),
+                to_s: (b.to - offset).max(0.0),
+            })
+            .collect(),
+    }
 }
 
 /// One fault phase.
@@ -247,6 +335,10 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
             max_in_flight_hits: info.max_in_flight_hits,
             lag,
         },
+        primary: run
+            .arms
+            .first()
+            .map_or_else(resilient_key, |a| a.arm.as_str().to_string()),
         arms: run
             .arms
             .iter()
@@ -256,7 +348,16 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
                 } else {
                     &[]
                 };
-                (a.arm.as_str().to_string(), arm_summary(a, window_s, known))
+                let mut summary = arm_summary(a, window_s, known);
+                let verdicts = info.verdicts_of(a.arm.as_str());
+                summary.verdicts = verdicts.map(|v| arm_verdicts(v, info.journal_offset_s));
+                if let (Some(v), true) = (
+                    verdicts,
+                    info.external_arms.iter().any(|e| e == a.arm.as_str()),
+                ) {
+                    from_journal(&mut summary, v);
+                }
+                (a.arm.as_str().to_string(), summary)
             })
             .collect(),
         phases: info
@@ -276,6 +377,17 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
             lost: info.lost_events,
         },
     }
+}
+
+/// An external system under test reports no attempts of its own: they are
+/// what the fake server saw of it (every attempt of every call).
+fn from_journal(a: &mut ArmSummary, v: &crate::judge::Verdicts) {
+    a.attempts = v.attempts;
+    a.retries = v.attempts.saturating_sub(v.calls);
+    a.retry_amplification = ratio(v.attempts, a.requests);
+    a.statuses = v.statuses.clone();
+    a.attempts_per_request = v.attempts_per_call.clone();
+    a.attempts_from = "journal".into();
 }
 
 fn per_second(n: u64, secs: f64) -> f64 {
@@ -361,7 +473,14 @@ fn arm_summary(a: &ArmData, window_s: f64, known_endpoints: &[String]) -> ArmSum
         ejections: a.event_count("ejected"),
         events: a.events.clone(),
         max_in_flight: a.max_in_flight,
+        verdicts: None,
+        examples: a.notes.clone(),
+        attempts_from: "client".into(),
     }
+}
+
+fn resilient_key() -> String {
+    "resilient".to_string()
 }
 
 fn client_via() -> String {

@@ -67,6 +67,30 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
         }
         errs.join(", ")
     });
+    if arms.iter().any(|(_, a)| a.verdicts.is_some()) {
+        row("server attempts", &|a| {
+            a.verdicts
+                .as_ref()
+                .map_or("-".into(), |v| v.attempts.to_string())
+        });
+        for (label, sev) in [("verdicts failed", "(fail)"), ("verdicts warned", "(warn)")] {
+            row(label, &|a| {
+                a.verdicts.as_ref().map_or("-".into(), |v| {
+                    let names: Vec<&str> = v
+                        .fired
+                        .iter()
+                        .filter(|f| f.ends_with(sev))
+                        .filter_map(|f| f.split(' ').next())
+                        .collect();
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    }
+                })
+            });
+        }
+    }
 
     let label_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let mut col_w: Vec<usize> = arms.iter().map(|(n, _)| n.len()).collect();
@@ -128,7 +152,39 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
             s.generator.problems.join("; ")
         );
     }
+    verdict_lines(&mut out, info);
     out
+}
+
+/// Each fired verdict of each arm with its first example, so the table
+/// says why without opening `verdicts.json`.
+fn verdict_lines(out: &mut String, info: &RunInfo) {
+    for (arm, v) in &info.verdicts {
+        for x in v.verdicts.iter().filter(|x| x.fired()) {
+            let example = x
+                .examples
+                .first()
+                .map(crate::judge::render::example_text)
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "verdict {arm}: {} ({}) {} {}{}{}",
+                x.name,
+                x.severity.as_str(),
+                x.count,
+                x.unit,
+                if example.is_empty() { "" } else { ": " },
+                example
+            );
+        }
+        if !v.complete {
+            let _ = writeln!(
+                out,
+                "verdict {arm}: journal INCOMPLETE ({} records dropped): counts are lower bounds",
+                v.dropped
+            );
+        }
+    }
 }
 
 /// Resilient first, then raw, then anything else.
@@ -137,8 +193,10 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
 /// `resilient` key (gates name it) but is shown as `direct`, since no client
 /// carried its requests.
 pub(crate) fn shown_arms(s: &super::summary::Summary) -> Vec<(String, &ArmSummary)> {
-    order_arms(&s.arms)
-        .into_iter()
+    let mut arms = order_arms(&s.arms);
+    // The system under test first, whatever its name.
+    arms.sort_by_key(|(k, _)| **k != s.primary);
+    arms.into_iter()
         .map(|(k, a)| (arm_label(k, &s.load.via).to_string(), a))
         .collect()
 }

@@ -13,7 +13,11 @@ pub(super) struct EmbeddedServer {
 }
 
 impl EmbeddedServer {
-    pub(super) async fn start(s: &Scenario) -> Result<EmbeddedServer, RunError> {
+    /// Starts `s`'s server; its attempt journal goes to `journal`.
+    pub(super) async fn start(
+        s: &Scenario,
+        journal: tokio::sync::mpsc::Sender<mock_server::journal::Attempt>,
+    ) -> Result<EmbeddedServer, RunError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("mock-server")
@@ -22,6 +26,10 @@ impl EmbeddedServer {
             .map_err(RunError::ServerRuntime)?;
         let opts = mock_server::StartOptions {
             seed: Some(s.seed),
+            journal: mock_server::JournalOptions {
+                channel: Some(journal),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let server = rt
@@ -29,6 +37,11 @@ impl EmbeddedServer {
             .await
             .map_err(RunError::ServerTask)??;
         Ok(EmbeddedServer { server, rt })
+    }
+
+    /// Journal records the server had to drop (its queue was full).
+    pub(super) fn journal_dropped(&self) -> u64 {
+        self.server.journal_dropped()
     }
 
     pub(super) async fn shutdown(self) {

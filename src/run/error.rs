@@ -74,4 +74,13 @@ pub enum RunError {
     /// The report could not be written.
     #[error("writing the report: {0}")]
     Report(#[from] ReportError),
+    /// An external system under test could not be started or made ready.
+    #[error(transparent)]
+    Sut(#[from] crate::sut::SutError),
+    /// The sender to an external system under test could not be built.
+    #[error("{0}")]
+    External(String),
+    /// The scenario's `verdicts:` thresholds do not validate.
+    #[error(transparent)]
+    Verdicts(#[from] crate::judge::ConfigError),
 }

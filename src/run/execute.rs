@@ -12,9 +12,11 @@ use tokio::time::Instant;
 
 use super::error::RunError;
 use super::events::{forward_events, phase_events};
+use super::journal::{self, Journals, BATCH_QUEUE};
 use super::prepare::{drain, pacing, Prepared};
-use super::watch::{expected_requests, record_loop, AbortRule, Progress, Watch};
+use super::watch::{expected_requests, record_loop, AbortRule, JournalIn, Progress, Watch};
 use crate::driver::{DriveStats, Gauges, Job, Stop};
+use crate::judge::Verdicts;
 use crate::outcome::{Arm, EventRecord, Outcome};
 use crate::record::{Recorder, RecorderConfig, RunData};
 use crate::scenario::Scenario;
@@ -35,12 +37,18 @@ pub(super) struct Executed {
     pub(super) lost_events: u64,
     /// Requests the open-model schedule holds.
     pub(super) schedule_len: Option<u64>,
+    /// Each arm's verdicts, judged from its server's journal.
+    pub(super) verdicts: Vec<(Arm, Verdicts)>,
+    /// Journal time minus run time (seconds), of the first arm's server.
+    pub(super) journal_offset_s: f64,
+    /// A journal file could not be written (the verdicts still hold).
+    pub(super) journal_error: Option<String>,
 }
 
 /// Runs the load of `prepared` and records it.
 pub(super) async fn execute(
     s: &Scenario,
-    prepared: &Prepared,
+    prepared: &mut Prepared,
     progress: Progress,
     abort: Vec<AbortRule>,
 ) -> Result<Executed, RunError> {
@@ -58,8 +66,35 @@ pub(super) async fn execute(
         interval: Duration::from_secs(1),
     })?;
 
+    // Each embedded server's journal, forwarded in batches to the recorder
+    // thread, which judges and writes it.
+    let journaled: Vec<Arm> = prepared
+        .arms
+        .iter()
+        .filter(|r| r.journal.is_some())
+        .map(|r| r.arm)
+        .collect();
+    let (jtx, jrx) = mpsc::channel(BATCH_QUEUE);
+    let journals = if journaled.is_empty() {
+        None
+    } else {
+        Some(Journals::new(dir, &journaled, &s.verdicts)?)
+    };
+    let mut forwarders = Vec::new();
+    for r in &mut prepared.arms {
+        if let Some(rx) = r.journal.take() {
+            forwarders.push(tokio::spawn(journal::forward(r.arm, rx, jtx.clone())));
+        }
+    }
+    drop(jtx);
+
     let stop = Stop::default();
     let t0 = Instant::now();
+    let journal_offset_s = prepared
+        .arms
+        .first()
+        .and_then(|r| r.server_t0())
+        .map_or(0.0, |st| t0.saturating_duration_since(st).as_secs_f64());
     let started_at = SystemTime::now();
     let interrupted = Arc::new(AtomicBool::new(false));
     let ctrl_c = tokio::spawn(on_ctrl_c(stop.clone(), interrupted.clone()));
@@ -75,9 +110,10 @@ pub(super) async fn execute(
         expected,
         stop: stop.load.clone(),
     };
+    let journal_in = JournalIn { rx: jrx, journals };
     let rec_task = on_own_thread(
         "harness-recorder",
-        record_loop(recorder, orx, rx, gauges, t0, progress, watch),
+        record_loop(recorder, orx, rx, journal_in, gauges, t0, progress, watch),
     )
     .map_err(|source| RunError::Thread {
         what: "recorder",
@@ -104,13 +140,16 @@ pub(super) async fn execute(
             seed: s.seed,
             drain: drain(s),
         };
-        let ev = tokio::spawn(forward_events(
-            r.client.events(),
-            r.arm,
-            r.endpoints.clone(),
-            t0,
-            tx.clone(),
-        ));
+        // An external system under test has no event stream to read.
+        let ev = r.client.as_ref().map(|c| {
+            tokio::spawn(forward_events(
+                c.events(),
+                r.arm,
+                r.endpoints.clone(),
+                t0,
+                tx.clone(),
+            ))
+        });
         let d = tokio::spawn(r.sender.clone().drive(
             job,
             t0,
@@ -130,8 +169,10 @@ pub(super) async fn execute(
             }
         }
         // Events of the last requests arrive right after them; then stop.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        ev.abort();
+        if let Some(ev) = ev {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            ev.abort();
+        }
     }
     let end = t0.elapsed();
     // Cancelled before the schedule ended: Ctrl-C or --abort-on-fail.
@@ -141,9 +182,33 @@ pub(super) async fn execute(
     if let Some(p) = phase_task {
         p.abort();
     }
+    // The servers go now: attempts still open end as `shutdown`, and each
+    // server's journal channel closes, which ends its forwarder.
+    // External systems under test go first, so the attempts they still
+    // hold end on the server's side as the client hanging up.
+    let mut dropped = Vec::new();
+    for r in &mut prepared.arms {
+        r.stop_sut().await;
+    }
+    for r in &mut prepared.arms {
+        dropped.push((r.arm, r.journal_dropped()));
+        r.stop_server().await;
+    }
+    for f in forwarders {
+        let _ = f.await;
+    }
     drop(tx);
     drop(otx);
-    let (recorder, lost_events) = rec_task.await.map_err(|_| RunError::RecorderDied)?;
+    let (recorder, lost_events, journals) = rec_task.await.map_err(|_| RunError::RecorderDied)?;
+    let (verdicts, journal_error) = match journals {
+        Some(mut j) => {
+            for (arm, n) in dropped {
+                j.dropped(arm, n);
+            }
+            j.finish()
+        }
+        None => (Vec::new(), None),
+    };
     if let Some(e) = failed {
         return Err(RunError::Driver(e));
     }
@@ -158,6 +223,9 @@ pub(super) async fn execute(
         interrupted,
         lost_events,
         schedule_len: expected,
+        verdicts,
+        journal_offset_s,
+        journal_error,
     })
 }
 

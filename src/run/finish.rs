@@ -42,6 +42,7 @@ pub(super) async fn finish(
 ) -> Result<RunOutput, RunError> {
     let info = run_info(s, file, &prepared, &executed);
     let interrupted = executed.interrupted;
+    let executed_journal_error = executed.journal_error.clone();
     let mut run = executed.run;
     for a in &mut run.arms {
         a.label = report::arm_label(a.arm.as_str(), s.load.via.as_str());
@@ -49,6 +50,11 @@ pub(super) async fn finish(
     prepared.shutdown().await;
     let dir = prepared.dir.clone();
     let files = report::write_report(&dir, &run, &info)?;
+    if let Some(e) = &executed_journal_error {
+        eprintln!(
+            "warning: journal not fully written ({e}); the verdicts in the report are complete"
+        );
+    }
     if matches!(progress, Progress::Tty | Progress::Plain) {
         eprintln!();
     }
@@ -115,6 +121,18 @@ fn run_info(s: &Scenario, file: &Path, prepared: &Prepared, ex: &Executed) -> Ru
         schedule_len: ex.schedule_len,
         lost_events: ex.lost_events,
         gates: s.gates.clone(),
+        verdicts: ex
+            .verdicts
+            .iter()
+            .map(|(arm, v)| (arm.as_str().to_string(), v.clone()))
+            .collect(),
+        journal_offset_s: ex.journal_offset_s,
+        external_arms: prepared
+            .arms
+            .iter()
+            .filter(|r| r.is_external())
+            .map(|r| r.arm.as_str().to_string())
+            .collect(),
         ..RunInfo::default()
     }
 }

@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod execute;
 mod finish;
+mod journal;
 mod prepare;
 mod watch;
 
@@ -21,6 +22,7 @@ use crate::scenario::Scenario;
 pub use error::RunError;
 pub use events::{event_record, node_label};
 pub use finish::RunOutput;
+pub use journal::journal_file;
 pub use prepare::{request_bodies, utc_stamp};
 pub use watch::{AbortRule, Progress};
 
@@ -35,7 +37,7 @@ pub async fn run(
     abort: Vec<AbortRule>,
 ) -> Result<RunOutput, RunError> {
     let mut prepared = prepare::prepare(s, out_root).await?;
-    match execute::execute(s, &prepared, progress, abort).await {
+    match execute::execute(s, &mut prepared, progress, abort).await {
         Ok(executed) => finish::finish(s, file, prepared, executed, progress).await,
         Err(e) => {
             prepared.shutdown().await;

@@ -14,10 +14,13 @@ use super::embedded::EmbeddedServer;
 use super::error::RunError;
 use crate::driver::{DriveStats, Gauges, Job, Pacing, Stop};
 use crate::outcome::{Arm, Outcome};
-use crate::scenario::{self, load::Model, load::Via, CompareArm, Scenario};
+use crate::scenario::{self, load::Model, ArmKind, ArmSpec, Scenario, UnderTest};
 use crate::schedule::Schedule;
 use crate::sender::client::ClientSender;
 use crate::sender::direct::Direct;
+use crate::sender::external::ExternalSender;
+use crate::sut::{self, Placeholders, Sut};
+use tokio_util::sync::CancellationToken;
 
 /// Key sent to the embedded fake server when `DEEPSEEK_API_KEY` is unset: it
 /// accepts any non-empty key by default, and this one is obviously local.
@@ -34,13 +37,51 @@ pub(super) struct Prepared {
 
 pub(super) struct ArmRun {
     pub(super) arm: Arm,
-    /// Built even for `via: direct` (its config is checked the same way);
-    /// its event stream is then silent.
-    pub(super) client: Client,
+    /// The in-process client: built even for `via: direct` (its config is
+    /// checked the same way; its event stream is then silent); none for an
+    /// external system under test.
+    pub(super) client: Option<Client>,
     pub(super) sender: ArmSender,
+    /// An external system under test the harness started.
+    sut: Option<Sut>,
     server: Option<EmbeddedServer>,
+    /// The embedded server's attempt journal (taken by `execute`).
+    pub(super) journal: Option<mpsc::Receiver<mock_server::journal::Attempt>>,
     pub(super) endpoints: Vec<String>,
     pub(super) gauges: Arc<Gauges>,
+}
+
+impl ArmRun {
+    /// The embedded server's clock origin, if there is one.
+    pub(super) fn server_t0(&self) -> Option<Instant> {
+        self.server.as_ref().map(|s| s.server.t0())
+    }
+
+    /// Journal records the embedded server dropped.
+    pub(super) fn journal_dropped(&self) -> u64 {
+        self.server
+            .as_ref()
+            .map_or(0, EmbeddedServer::journal_dropped)
+    }
+
+    /// Stops the external system under test the harness started, if any.
+    pub(super) async fn stop_sut(&mut self) {
+        if let Some(sut) = self.sut.take() {
+            sut.stop().await;
+        }
+    }
+
+    /// Whether this arm is an external system under test.
+    pub(super) fn is_external(&self) -> bool {
+        matches!(self.sender, ArmSender::External(_))
+    }
+
+    /// Stops the embedded server (its journal channel then closes).
+    pub(super) async fn stop_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
 }
 
 /// The sender of one arm, as `load.via` chose it: the one place that names
@@ -51,6 +92,8 @@ pub(super) enum ArmSender {
     Client(ClientSender),
     /// Plain HTTP/1.1, no client.
     Direct(Direct),
+    /// An external system under test.
+    External(ExternalSender),
 }
 
 impl ArmSender {
@@ -67,6 +110,7 @@ impl ArmSender {
         match self {
             ArmSender::Client(s) => drive(s, job, t0, out, stop, gauges).await,
             ArmSender::Direct(s) => drive(s, job, t0, out, stop, gauges).await,
+            ArmSender::External(s) => drive(s, job, t0, out, stop, gauges).await,
         }
     }
 }
@@ -75,19 +119,15 @@ impl Prepared {
     /// Stops every embedded server.
     pub(super) async fn shutdown(&mut self) {
         for r in &mut self.arms {
-            if let Some(server) = r.server.take() {
-                server.shutdown().await;
-            }
+            r.stop_sut().await;
+            r.stop_server().await;
         }
     }
 }
 
 /// Builds what `s` needs to run, writing into a new folder under `out_root`.
 pub(super) async fn prepare(s: &Scenario, out_root: &Path) -> Result<Prepared, RunError> {
-    let mut arms = vec![Arm::Resilient];
-    if s.compare.contains(&CompareArm::Raw) {
-        arms.push(Arm::Raw);
-    }
+    let arms = s.arms();
     let requests = Arc::new(request_bodies(s)?);
     let dir = report_dir(out_root, &s.name)?;
     let mut prepared = Prepared {
@@ -95,15 +135,28 @@ pub(super) async fn prepare(s: &Scenario, out_root: &Path) -> Result<Prepared, R
         arms: Vec::new(),
         bodies: requests.len(),
     };
-    for &arm in &arms {
-        match start_arm(s, arm, &requests).await {
+    // Ctrl-C while systems under test start stops them and ends the run.
+    let cancel = CancellationToken::new();
+    let watcher = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        })
+    };
+    for (i, spec) in arms.iter().enumerate() {
+        let started = start_arm(s, spec, i == 0, &requests, &prepared.dir, &cancel).await;
+        match started {
             Ok(r) => prepared.arms.push(r),
             Err(e) => {
+                watcher.abort();
                 prepared.shutdown().await;
                 return Err(e);
             }
         }
     }
+    watcher.abort();
     Ok(prepared)
 }
 
@@ -132,69 +185,155 @@ pub fn request_bodies(s: &Scenario) -> Result<Vec<ChatRequest>, RunError> {
 
 async fn start_arm(
     s: &Scenario,
-    arm: Arm,
+    spec: &ArmSpec,
+    primary: bool,
     requests: &Arc<Vec<ChatRequest>>,
+    dir: &Path,
+    cancel: &CancellationToken,
 ) -> Result<ArmRun, RunError> {
-    let (server, endpoints) = match &s.target {
-        Some(t) => (None, t.url.clone()),
+    let arm = spec.arm;
+    let (server, endpoints, journal) = match &s.target {
+        Some(t) => (None, t.url.clone(), None),
         None => {
-            let server = EmbeddedServer::start(s).await?;
+            let (tx, rx) = mpsc::channel(super::journal::SERVER_QUEUE);
+            let server = EmbeddedServer::start(s, tx).await?;
             let urls = server.server.base_urls();
-            (Some(server), urls)
+            (Some(server), urls, Some(rx))
         }
     };
-    let config = match arm {
-        Arm::Resilient => s.client.clone(),
-        Arm::Raw => s.client.bare(),
+    let made = match &spec.kind {
+        ArmKind::External(u) => external(s, u, primary, requests, dir, &endpoints, cancel)
+            .await
+            .map(|(sut, sender)| (None, sut, ArmSender::External(sender))),
+        kind => in_process(s, arm, kind, requests, &endpoints)
+            .await
+            .map(|(client, sender)| (client, None, sender)),
     };
-    let key = std::env::var(&s.client.api_key_env)
-        .ok()
-        .filter(|k| !k.is_empty())
-        .unwrap_or_else(|| LOCAL_KEY.to_string());
-    let built = Client::builder(config)
-        .endpoints(endpoints.clone())
+    match made {
+        Ok((client, sut, sender)) => Ok(ArmRun {
+            arm,
+            client,
+            sender,
+            sut,
+            server,
+            journal,
+            endpoints,
+            gauges: Arc::new(Gauges::default()),
+        }),
+        Err(e) => {
+            if let Some(server) = server {
+                server.shutdown().await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The in-process client of an arm and what sends through it.
+async fn in_process(
+    s: &Scenario,
+    arm: Arm,
+    kind: &ArmKind,
+    requests: &Arc<Vec<ChatRequest>>,
+    endpoints: &[String],
+) -> Result<(Option<Client>, ArmSender), RunError> {
+    let config = match kind {
+        ArmKind::Raw => s.client.bare(),
+        _ => s.client.clone(),
+    };
+    let key = api_key(s);
+    let client = Client::builder(config)
+        .endpoints(endpoints.to_vec())
         .api_key(key.clone())
         .build()
         .map_err(|source| RunError::Client {
             arm: arm.as_str(),
             source,
-        });
-    let sender = match built {
-        Ok(client) => match s.load.via {
-            Via::Client => Ok((
-                client.clone(),
-                ArmSender::Client(ClientSender::new(client, requests.clone(), s.load.stream)),
-            )),
-            Via::Direct => Direct::new(
-                &endpoints,
+        })?;
+    let sender = match kind {
+        ArmKind::Direct => ArmSender::Direct(
+            Direct::new(
+                endpoints,
                 requests,
                 &key,
                 s.client.timeouts.connect,
                 s.client.timeouts.total,
             )
-            .await
-            .map(|d| (client, ArmSender::Direct(d)))
-            .map_err(RunError::from),
-        },
-        Err(e) => Err(e),
+            .await?,
+        ),
+        _ => ArmSender::Client(ClientSender::new(
+            client.clone(),
+            requests.clone(),
+            s.load.stream,
+        )),
     };
-    let (client, sender) = match sender {
-        Ok(cs) => cs,
+    Ok((Some(client), sender))
+}
+
+/// Starts an external system under test (when it has a command) and the
+/// sender that posts to it.
+async fn external(
+    s: &Scenario,
+    u: &UnderTest,
+    primary: bool,
+    requests: &Arc<Vec<ChatRequest>>,
+    dir: &Path,
+    endpoints: &[String],
+    cancel: &CancellationToken,
+) -> Result<(Option<Sut>, ExternalSender), RunError> {
+    let port = free_port().map_err(|source| RunError::ReportDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let ph = Placeholders {
+        port,
+        nodes: endpoints.to_vec(),
+    };
+    let log = if primary {
+        dir.join("sut.log")
+    } else {
+        dir.join(format!("sut.{}.log", u.name))
+    };
+    let (sut, endpoint) = sut::start(u, &ph, &log, cancel).await?;
+    let bodies = requests
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| RunError::Request { index: 0, source })?;
+    let sender = ExternalSender::new(
+        Arm::named(&u.name).as_str(),
+        endpoint.url,
+        bodies,
+        s.load.stream,
+        u.correlate.marker,
+        u.timeout,
+        s.seed,
+    )
+    .map_err(|e| RunError::External(e.to_string()));
+    match sender {
+        Ok(sender) => Ok((sut, sender)),
         Err(e) => {
-            if let Some(server) = server {
-                server.shutdown().await;
+            if let Some(sut) = sut {
+                sut.stop().await;
             }
-            return Err(e);
+            Err(e)
         }
-    };
-    Ok(ArmRun {
-        arm,
-        client,
-        sender,
-        server,
-        endpoints,
-        gauges: Arc::new(Gauges::default()),
-    })
+    }
+}
+
+/// A loopback port free now, for a system under test to listen on.
+fn free_port() -> std::io::Result<u16> {
+    let l = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    Ok(l.local_addr()?.port())
+}
+
+/// The key the in-process clients send: `$DEEPSEEK_API_KEY` (or the
+/// scenario's variable) when set, else a local placeholder.
+fn api_key(s: &Scenario) -> String {
+    std::env::var(&s.client.api_key_env)
+        .ok()
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| LOCAL_KEY.to_string())
 }
 
 /// The pacing of every arm of `s`.

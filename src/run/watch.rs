@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::journal::{Batch, Journals};
 use crate::driver::Gauges;
 use crate::outcome::{Arm, EventRecord, Outcome};
 use crate::record::Recorder;
@@ -98,23 +99,48 @@ pub(super) fn expected_requests(s: &Scenario) -> Option<u64> {
     }
 }
 
+/// The fake servers' journals on their way into the recorder thread.
+pub(super) struct JournalIn {
+    /// Batches from every arm's forwarder.
+    pub(super) rx: mpsc::Receiver<Batch>,
+    /// Where they are judged and written; `None` without embedded servers.
+    pub(super) journals: Option<Journals>,
+}
+
+// One owner of every piece of the recorder thread's state, so each input
+// arrives as its own argument.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn record_loop(
     mut rec: Recorder,
     mut outcomes: mpsc::Receiver<Vec<Outcome>>,
     mut events: mpsc::Receiver<EventRecord>,
+    journal: JournalIn,
     gauges: Vec<(Arm, Arc<Gauges>)>,
     t0: Instant,
     progress: Progress,
     watch: Watch,
-) -> (Recorder, u64) {
+) -> (Recorder, u64, Option<Journals>) {
+    let JournalIn {
+        rx: mut batches,
+        mut journals,
+    } = journal;
+    let mut journal_done = false;
     let mut tick = tokio::time::interval_at(t0 + Duration::from_secs(1), Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut seconds = 0u64;
     let mut lost = 0u64;
     let (mut outcomes_done, mut events_done) = (false, false);
-    while !(outcomes_done && events_done) {
+    while !(outcomes_done && events_done && journal_done) {
         tokio::select! {
             biased;
+            b = batches.recv(), if !journal_done => match b {
+                Some((arm, batch)) => {
+                    if let Some(j) = &mut journals {
+                        j.push(arm, &batch);
+                    }
+                }
+                None => journal_done = true,
+            },
             o = outcomes.recv(), if !outcomes_done => match o {
                 Some(burst) => {
                     for o in &burst {
@@ -145,7 +171,8 @@ pub(super) async fn record_loop(
                 }
                 if let (Some(total), false) = (watch.expected, watch.stop.is_cancelled()) {
                     let live = rec.live();
-                    if let Some(a) = live.arms.iter().find(|a| a.arm == Arm::Resilient) {
+                    // The system under test is the first arm.
+                    if let Some(a) = live.arms.first() {
                         if let Some(r) = watch.rules.iter().find(|r| r.lost(a.errors, total)) {
                             eprintln!(
                                 "\naborting: gate `{}` can no longer pass ({} failed of {} planned requests)",
@@ -158,5 +185,5 @@ pub(super) async fn record_loop(
             }
         }
     }
-    (rec, lost)
+    (rec, lost, journals)
 }

@@ -5,6 +5,7 @@
 
 pub mod load;
 mod overrides;
+pub mod under_test;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 
 pub use load::LoadConfig;
 pub use overrides::apply_set;
+pub use under_test::UnderTest;
 
 /// A whole scenario as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +40,10 @@ pub struct Scenario {
     /// The resilient client under test.
     #[serde(default)]
     pub client: resilient_client::ClientConfig,
+    /// An external system under test instead of the in-process client: an
+    /// adapter around a client library in any language, or an HTTP service.
+    #[serde(default)]
+    pub under_test: Option<UnderTest>,
     /// Aim at an already running fake server instead of the embedded one.
     #[serde(default)]
     pub target: Option<Target>,
@@ -47,6 +53,10 @@ pub struct Scenario {
     /// Gate expressions evaluated after the run (`p99 < 2s`).
     #[serde(default)]
     pub gates: Vec<String>,
+    /// Thresholds of the verdicts judged from the fake server's journal
+    /// (`docs/journal.md`); every field has a default.
+    #[serde(default)]
+    pub verdicts: crate::judge::VerdictConfig,
 }
 
 /// `target:` an external server.
@@ -58,12 +68,100 @@ pub struct Target {
     pub url: Vec<String>,
 }
 
-/// Arms that `compare:` can add.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Arms that `compare:` can add, each replayed on the same schedule and
+/// seed against its own fake server instance.
+#[derive(Debug, Clone, PartialEq)]
 pub enum CompareArm {
-    /// The bare client: no retry, breaker, limiter, queue or fallback.
+    /// `raw`: the bare client: no retry, breaker, limiter, queue or fallback.
     Raw,
+    /// `client`: the in-process resilient client of `client:` (beside an
+    /// external `under_test:`).
+    Client,
+    /// A map: another external system under test (see [`UnderTest`]).
+    UnderTest(Box<UnderTest>),
+}
+
+impl<'de> Deserialize<'de> for CompareArm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            Map(serde_yaml::Value),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Word(w) => match w.as_str() {
+                "raw" => Ok(CompareArm::Raw),
+                "client" => Ok(CompareArm::Client),
+                other => Err(serde::de::Error::custom(format!(
+                    "unknown arm `{other}`; write `raw`, `client`, or a map describing a system under test (name, command, url, ...)"
+                ))),
+            },
+            Raw::Map(v) => serde_yaml::from_value::<UnderTest>(v)
+                .map(|u| CompareArm::UnderTest(Box::new(u)))
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// What carries one arm's requests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArmKind {
+    /// The in-process resilient client of `client:`.
+    Client,
+    /// The bare in-process client (`compare: [raw]`).
+    Raw,
+    /// No client: plain connections (`load.via: direct`).
+    Direct,
+    /// An external system under test.
+    External(Box<UnderTest>),
+}
+
+/// One arm of a run: its name and what carries its requests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArmSpec {
+    /// The arm (its name is the summary's key).
+    pub arm: crate::outcome::Arm,
+    /// What carries it.
+    pub kind: ArmKind,
+}
+
+impl Scenario {
+    /// The arms of a run, the system under test first.
+    pub fn arms(&self) -> Vec<ArmSpec> {
+        use crate::outcome::Arm;
+        let mut v = vec![match (&self.under_test, self.load.via) {
+            (Some(u), _) => ArmSpec {
+                arm: Arm::named(&u.name),
+                kind: ArmKind::External(Box::new(u.clone())),
+            },
+            (None, load::Via::Direct) => ArmSpec {
+                arm: Arm::Resilient,
+                kind: ArmKind::Direct,
+            },
+            (None, load::Via::Client) => ArmSpec {
+                arm: Arm::Resilient,
+                kind: ArmKind::Client,
+            },
+        }];
+        for c in &self.compare {
+            v.push(match c {
+                CompareArm::Raw => ArmSpec {
+                    arm: Arm::Raw,
+                    kind: ArmKind::Raw,
+                },
+                CompareArm::Client => ArmSpec {
+                    arm: Arm::Resilient,
+                    kind: ArmKind::Client,
+                },
+                CompareArm::UnderTest(u) => ArmSpec {
+                    arm: Arm::named(&u.name),
+                    kind: ArmKind::External(u.clone()),
+                },
+            });
+        }
+        v
+    }
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -210,9 +308,9 @@ fn validate(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
         return Err(invalid("duration must be at most 24h".into()));
     }
     s.load.validate().map_err(invalid)?;
-    if s.load.via == load::Via::Direct && s.compare.contains(&CompareArm::Raw) {
+    if s.load.via == load::Via::Direct && !s.compare.is_empty() {
         return Err(invalid(
-            "compare: [raw] compares the resilient client with a bare one; with `load.via: direct` there is no client to compare, remove one of them".into(),
+            "compare: lists arms to compare with the system under test; with `load.via: direct` there is no client to compare, remove one of them".into(),
         ));
     }
     if s.target.is_none() {
@@ -224,5 +322,39 @@ fn validate(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
         }
     }
     s.client.validate().map_err(|e| invalid(e.to_string()))?;
+    s.verdicts.validate().map_err(|e| invalid(e.to_string()))?;
+    validate_arms(s).map_err(invalid)?;
+    Ok(())
+}
+
+/// The arms together: external systems under test are valid, names are
+/// unique, `client` is only compared with an external system.
+fn validate_arms(s: &Scenario) -> Result<(), String> {
+    if let Some(u) = &s.under_test {
+        u.validate("under_test")?;
+        if s.load.via == load::Via::Direct {
+            return Err("under_test: sends the load through the system under test; `load.via: direct` sends it with no client at all: remove one of them".into());
+        }
+    }
+    for (i, c) in s.compare.iter().enumerate() {
+        match c {
+            CompareArm::UnderTest(u) => u.validate(&format!("compare[{i}]"))?,
+            CompareArm::Client if s.under_test.is_none() => {
+                return Err(format!(
+                    "compare[{i}]: `client` is the in-process resilient client, already the system under test here; list it only beside an `under_test:`"
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for a in s.arms() {
+        if !seen.insert(a.arm.as_str()) {
+            return Err(format!(
+                "two arms are named `{}`; give each system under test its own `name:`",
+                a.arm.as_str()
+            ));
+        }
+    }
     Ok(())
 }

@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod direct;
+pub mod external;
 
 use std::future::Future;
 

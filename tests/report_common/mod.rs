@@ -84,7 +84,7 @@ pub fn run(dir: &std::path::Path, s: &Synth) -> (RunData, RunInfo) {
             let sent = intended + Duration::from_millis(lag_ms(i));
             let done = sent + Duration::from_millis(latency_ms(i));
             let failing = in_brownout(t_ms) && i.is_multiple_of(10);
-            let (class, statuses, attempts) = match (arm, failing) {
+            let (class, statuses, attempts) = match (*arm, failing) {
                 (Arm::Raw, true) => (OutcomeClass::Http5xx, vec![503], 1),
                 (Arm::Resilient, true) => (OutcomeClass::Ok, vec![503, 200], 2),
                 _ => (OutcomeClass::Ok, vec![200], 1),
@@ -111,6 +111,7 @@ pub fn run(dir: &std::path::Path, s: &Synth) -> (RunData, RunInfo) {
                 statuses,
                 attempts,
                 queue_wait: Duration::from_micros(100),
+                note: None,
             });
             if failing && *arm == Arm::Resilient {
                 rec.record_event(EventRecord {

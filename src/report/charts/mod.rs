@@ -8,6 +8,7 @@ pub(super) mod chart;
 pub(super) mod font;
 mod latency;
 mod nines;
+mod nodes;
 mod style;
 mod throughput;
 
@@ -59,6 +60,32 @@ pub(crate) fn write_all(
         &mut out,
     )?;
     render(dir, &attempts::Attempts { run }, text, &mut out)?;
+    if !info.verdicts.is_empty() {
+        let phase_bands: Vec<Band> = bands
+            .iter()
+            .filter(|b| b.kind != BandKind::BreakerOpen)
+            .cloned()
+            .collect();
+        let arms = info
+            .verdicts
+            .iter()
+            .map(|(arm, v)| {
+                let label = run
+                    .arms
+                    .iter()
+                    .find(|a| a.arm.as_str() == arm)
+                    .map_or(arm.as_str(), |a| a.label);
+                (label, v)
+            })
+            .collect();
+        let chart = nodes::NodeTraffic {
+            arms,
+            bands: &phase_bands,
+            end: run.end.as_secs_f64(),
+            offset: info.journal_offset_s,
+        };
+        render(dir, &chart, text, &mut out)?;
+    }
     let streamed = run
         .arms
         .iter()

@@ -29,20 +29,42 @@ pub fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-/// Arm colors: blue for the resilient client, orange for the raw one.
-pub fn arm_color(arm: Arm) -> RGBColor {
+/// Colors (dark, light) of the arms beyond the two built-in ones, picked
+/// by name so an arm keeps its color across reports.
+const OTHER_ARMS: [(RGBColor, RGBColor); 5] = [
+    (RGBColor(44, 160, 44), RGBColor(150, 215, 150)),
+    (RGBColor(148, 103, 189), RGBColor(200, 175, 225)),
+    (RGBColor(140, 86, 75), RGBColor(205, 165, 155)),
+    (RGBColor(214, 39, 40), RGBColor(240, 150, 150)),
+    (RGBColor(23, 150, 170), RGBColor(140, 210, 220)),
+];
+
+fn arm_colors(arm: Arm) -> (RGBColor, RGBColor) {
     match arm {
-        Arm::Resilient => RGBColor(31, 119, 180),
-        Arm::Raw => RGBColor(230, 110, 0),
+        Arm::Resilient => (RGBColor(31, 119, 180), RGBColor(120, 180, 230)),
+        Arm::Raw => (RGBColor(230, 110, 0), RGBColor(250, 180, 110)),
+        other => {
+            // FNV-1a of the name: stable across runs and platforms.
+            let h = other
+                .as_str()
+                .bytes()
+                .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                });
+            OTHER_ARMS[(h % OTHER_ARMS.len() as u64) as usize]
+        }
     }
+}
+
+/// Arm colors: blue for the resilient client, orange for the raw one, a
+/// color of its own for each other system under test.
+pub fn arm_color(arm: Arm) -> RGBColor {
+    arm_colors(arm).0
 }
 
 /// Lighter variant (p50 lines, uncorrected curves).
 pub fn arm_light(arm: Arm) -> RGBColor {
-    match arm {
-        Arm::Resilient => RGBColor(120, 180, 230),
-        Arm::Raw => RGBColor(250, 180, 110),
-    }
+    arm_colors(arm).1
 }
 
 /// Outcome class colors: greens for success, warm colors for errors.
@@ -61,6 +83,7 @@ pub fn class_color(c: OutcomeClass) -> RGBColor {
         OutcomeClass::Http5xx => RGBColor(255, 127, 14),
         OutcomeClass::Http4xx => RGBColor(23, 190, 207),
         OutcomeClass::Other => RGBColor(127, 127, 127),
+        OutcomeClass::SutProtocolError => RGBColor(60, 60, 60),
     }
 }
 

@@ -1,0 +1,3 @@
+module github.com/example/go-article
+
+go 1.19
