@@ -303,6 +303,7 @@ async fn external(
     let sender = ExternalSender::new(
         Arm::named(&u.name).as_str(),
         endpoint.url,
+        endpoint.headers,
         bodies,
         s.load.stream,
         u.correlate.marker,

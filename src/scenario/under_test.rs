@@ -46,6 +46,11 @@ pub struct UnderTest {
     pub ready: Option<Ready>,
     /// Where each request of the load is POSTed (loopback).
     pub url: String,
+    /// Extra headers sent with every request to `url` (e.g. the
+    /// `authorization` a gateway expects); placeholders as in `env`, so a
+    /// key comes from `{env:NAME}`. Values never appear in logs or reports.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
     /// Harness-side bound on one call, whatever the system does.
     #[serde(default = "default_timeout", with = "crate::units::duration")]
     pub timeout: Duration,
@@ -166,6 +171,14 @@ impl UnderTest {
         }
         let mut texts: Vec<&str> = vec![&self.url];
         texts.extend(self.env.values().map(String::as_str));
+        texts.extend(self.headers.values().map(String::as_str));
+        for name in self.headers.keys() {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(format!(
+                    "{at}.headers: `{name}` is not a valid HTTP header name"
+                ));
+            }
+        }
         texts.extend(self.command.iter().flatten().map(String::as_str));
         texts.extend(self.ready.iter().map(|r| r.url.as_str()));
         for t in texts {
@@ -176,8 +189,15 @@ impl UnderTest {
 }
 
 /// `http://` URLs on 127.0.0.0/8, ::1 or `localhost`, placeholders allowed
-/// in the port and path.
+/// in the port and path; a URL may also start with a fake node's
+/// `{nodeN}` (itself a loopback URL), to drive a node directly.
 fn check_loopback(url: &str) -> Result<(), String> {
+    if let Some(rest) = url.strip_prefix("{node") {
+        let digits = rest.split('}').next().unwrap_or("");
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(());
+        }
+    }
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| format!("`{url}` must start with http:// (plain HTTP on loopback)"))?;

@@ -30,6 +30,7 @@ pub struct ExternalSender {
 struct Inner {
     http: reqwest::Client,
     url: String,
+    headers: reqwest::header::HeaderMap,
     bodies: Vec<Value>,
     stream: bool,
     marker: bool,
@@ -55,12 +56,34 @@ impl ExternalSender {
     pub fn new(
         arm: &'static str,
         url: String,
+        headers: Vec<(String, String)>,
         bodies: Vec<Value>,
         stream: bool,
         marker: bool,
         timeout: Duration,
         seed: u64,
     ) -> Result<ExternalSender, ExternalError> {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (k, v) in headers {
+            let name = reqwest::header::HeaderName::from_bytes(k.as_bytes());
+            let mut value = reqwest::header::HeaderValue::from_str(&v);
+            if let Ok(v) = &mut value {
+                v.set_sensitive(true);
+            }
+            match (name, value) {
+                (Ok(n), Ok(v)) => {
+                    map.append(n, v);
+                }
+                _ => {
+                    return Err(ExternalError {
+                        arm,
+                        message: format!(
+                            "header `{k}`: not a valid HTTP header (its value is not shown)"
+                        ),
+                    })
+                }
+            }
+        }
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .no_proxy()
@@ -75,6 +98,7 @@ impl ExternalSender {
             inner: Arc::new(Inner {
                 http,
                 url,
+                headers: map,
                 bodies,
                 stream,
                 marker,
@@ -102,6 +126,7 @@ impl Sender for ExternalSender {
         let resp = me
             .http
             .post(&me.url)
+            .headers(me.headers.clone())
             .header("content-type", "application/json")
             .header("traceparent", format!("00-{trace}-{span}-01"))
             .header("x-harness-call", &call)

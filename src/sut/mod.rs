@@ -103,6 +103,9 @@ pub struct Sut {
 pub struct Endpoint {
     /// `url` with its placeholders filled.
     pub url: String,
+    /// `headers` with their placeholders filled (values may be secrets:
+    /// never logged).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Fills the placeholders of `spec`, starts its command (if any) with
@@ -120,6 +123,11 @@ pub async fn start(
         })
     };
     let url = fill(&spec.url)?;
+    let headers: Vec<(String, String)> = spec
+        .headers
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), fill(v)?)))
+        .collect::<Result<_, SutError>>()?;
     let ready = match &spec.ready {
         Some(r) => Some((fill(&r.url)?, r.timeout)),
         None => None,
@@ -164,7 +172,7 @@ pub async fn start(
             return Err(err);
         }
     }
-    Ok((sut, Endpoint { url }))
+    Ok((sut, Endpoint { url, headers }))
 }
 
 fn spawn(
