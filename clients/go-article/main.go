@@ -16,7 +16,7 @@
 //	go run . -calls 200 -c 8   a user's own load: N calls, K at a time
 //
 // Environment: DEEPSEEK_API_KEY (required, as in the articles),
-// DEEPSEEK_BASE_URL (default https://api.deepseek.com; the fake server is
+// DEEPSEEK_BASE_URL (required, no default; for the real API https://api.deepseek.com; the fake server is
 // e.g. http://127.0.0.1:8080), PORT for -serve, MAX_RETRIES (default 3).
 package main
 
@@ -63,7 +63,9 @@ func NewClient() *Client {
 	}
 	base := os.Getenv("DEEPSEEK_BASE_URL")
 	if base == "" {
-		base = "https://api.deepseek.com"
+		// No default: a test must never reach the real API by accident.
+		fmt.Fprintln(os.Stderr, "DEEPSEEK_BASE_URL is not set (the fake server, e.g. http://127.0.0.1:8080; the real API is https://api.deepseek.com)")
+		os.Exit(1)
 	}
 	retries := 3
 	if v, err := strconv.Atoi(os.Getenv("MAX_RETRIES")); err == nil && v > 0 {

@@ -17,6 +17,11 @@ import { VERSION as sdkVersion } from 'openai/version';
 const options = {};
 if (process.env.OPENAI_MAX_RETRIES) options.maxRetries = Number(process.env.OPENAI_MAX_RETRIES);
 if (process.env.OPENAI_TIMEOUT) options.timeout = Number(process.env.OPENAI_TIMEOUT) * 1000;
+if (!process.env.OPENAI_BASE_URL) {
+  // No default: a test must never reach the real API by accident.
+  console.error('OPENAI_BASE_URL is not set (the fake server, e.g. http://127.0.0.1:8080/v1)');
+  process.exit(1);
+}
 const client = new OpenAI(options);
 const FORWARD = ['traceparent', 'x-harness-call'];
 

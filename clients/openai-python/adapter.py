@@ -122,6 +122,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    if not os.environ.get("OPENAI_BASE_URL"):
+        # No default: a test must never reach the real API by accident.
+        sys.exit("OPENAI_BASE_URL is not set (the fake server, e.g. http://127.0.0.1:8080/v1)")
     port = int(os.environ.get("PORT", "0"))
     Handler.client = make_client()
     ThreadingHTTPServer.daemon_threads = True

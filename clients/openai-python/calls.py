@@ -20,6 +20,9 @@ import openai
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     k = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    if not os.environ.get("OPENAI_BASE_URL"):
+        # No default: a test must never reach the real API by accident.
+        sys.exit("OPENAI_BASE_URL is not set (the fake server, e.g. http://127.0.0.1:8080/v1)")
     client = openai.OpenAI(api_key=os.environ.get("OPENAI_API_KEY", "sk-local"))
 
     def one(i):

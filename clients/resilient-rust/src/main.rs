@@ -137,8 +137,12 @@ fn config() -> Result<ClientConfig, String> {
 
 #[tokio::main]
 async fn main() {
-    let endpoints: Vec<String> = std::env::var("DEEPSEEK_BASE_URLS")
-        .unwrap_or_else(|_| "https://api.deepseek.com".into())
+    // No default: a test must never reach the real API by accident.
+    let Ok(urls) = std::env::var("DEEPSEEK_BASE_URLS") else {
+        eprintln!("DEEPSEEK_BASE_URLS is not set (comma-separated base URLs: the fake nodes, or https://api.deepseek.com)");
+        std::process::exit(1);
+    };
+    let endpoints: Vec<String> = urls
         .split(',')
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
