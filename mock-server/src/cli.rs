@@ -33,6 +33,9 @@ pub struct MockArgs {
     /// Records kept in memory for GET /_mock/journal (0 = 100000).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub journal_ring: usize,
+    /// Record no journal at all (to measure what journaling costs).
+    #[arg(long, conflicts_with_all = ["journal", "journal_ring"])]
+    pub no_journal: bool,
 }
 
 /// Serves until Ctrl-C, printing each node's address first.
@@ -50,6 +53,7 @@ pub async fn run(args: MockArgs) -> Result<(), Error> {
                 ring: args.journal_ring,
                 file: args.journal.clone(),
                 channel: None,
+                disabled: args.no_journal,
             },
         },
     )

@@ -109,6 +109,9 @@ pub struct JournalOptions {
     /// recorder. Every clone the server holds is dropped after the last
     /// record, when the server is shut down or dropped.
     pub channel: Option<tokio::sync::mpsc::Sender<journal::Attempt>>,
+    /// Record nothing at all (`--no-journal`): only to measure what the
+    /// journal costs; `/_mock/journal` then stays empty.
+    pub disabled: bool,
 }
 
 impl Default for StartOptions {
@@ -186,6 +189,7 @@ pub async fn start(mut config: ServerConfig, opts: StartOptions) -> Result<MockS
         ring: opts.journal.ring,
         file,
         channel: opts.journal.channel,
+        disabled: opts.journal.disabled,
     })
     .map_err(Error::JournalThread)?;
     let shared = Arc::new(Shared::new(config, seed, &addrs, journal));

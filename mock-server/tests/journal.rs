@@ -616,3 +616,31 @@ async fn dropping_the_server_closes_the_channel() {
         .expect("closed in time");
     assert!(end.is_none());
 }
+
+#[tokio::test]
+async fn a_disabled_journal_records_nothing_and_answers_as_usual() {
+    let s = start_with(
+        &instant(2),
+        JournalOptions {
+            disabled: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let c = client();
+    let r = chat(&c, &s.base_urls()[0], CHAT).await;
+    assert_eq!(r.status(), 200);
+    r.bytes().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let v: serde_json::Value = c
+        .get(format!("{}/_mock/journal", s.base_urls()[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["records"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["oldest"], serde_json::Value::Null);
+    s.shutdown().await;
+}

@@ -99,6 +99,18 @@ impl Open {
         }
     }
 
+    /// A record that is never written (the journal is disabled): the chat
+    /// flow stays one code path.
+    pub fn detached(ctl: Arc<ConnCtl>) -> Open {
+        Open {
+            ctl,
+            rec: Pending::default(),
+            progress: None,
+            server_closing: false,
+            ended: true,
+        }
+    }
+
     /// The request body: kept (a reference, not a copy) while the key or
     /// the model still has to be read from it.
     pub fn body(&mut self, body: &Bytes) {

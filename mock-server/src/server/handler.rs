@@ -48,6 +48,7 @@ pub async fn handle(
     // Dropped with this future if the client leaves (or the server stops)
     // before the head is sent; then it records how the attempt ended.
     let mut attempt = journaled_path(req.method(), req.uri().path())
+        .filter(|_| shared.journal.enabled())
         .map(|path| Open::new(ctl.clone(), path, req.headers()));
     let resp = route(shared, index, ctl.clone(), req, attempt.as_mut()).await;
     node.counters.status(resp.status().as_u16());
@@ -95,8 +96,10 @@ async fn route(
         ("/models" | "/v1/models", _) => ok(node, JSON, full(models::list_body())),
         ("/user/balance", _) => ok(node, JSON, full(Bytes::from_static(BALANCE_BODY))),
         (_, Some(a)) => chat(shared, node, ctl, req, a).await,
-        // Unreachable: a POST to a chat path always has a record.
-        (_, None) => error(node, &ErrorReply::method_not_allowed()),
+        (_, None) => {
+            let mut detached = Open::detached(ctl.clone());
+            chat(shared, node, ctl, req, &mut detached).await
+        }
     }
 }
 

@@ -94,6 +94,8 @@ pub struct Sinks {
     pub file: Option<(File, PathBuf)>,
     /// The in-process channel.
     pub channel: Option<tokio::sync::mpsc::Sender<Attempt>>,
+    /// Record nothing (to measure the journal's cost).
+    pub disabled: bool,
 }
 
 /// The request path's handle on the journal.
@@ -103,6 +105,7 @@ pub struct Journal {
     lost: Arc<Lost>,
     ring: Arc<Mutex<Ring>>,
     stopping: AtomicBool,
+    enabled: bool,
 }
 
 /// Resolves when the writer thread has written everything and dropped the
@@ -116,6 +119,7 @@ impl Journal {
         let lost = Arc::new(Lost::default());
         let ring = Arc::new(Mutex::new(Ring::new(sinks.ring)));
         let (done_tx, done) = tokio::sync::oneshot::channel();
+        let enabled = !sinks.disabled;
         let writer = thread::Writer::new(rx, lost.clone(), ring.clone(), sinks, done_tx);
         std::thread::Builder::new()
             .name("mock-journal".into())
@@ -126,9 +130,15 @@ impl Journal {
                 lost,
                 ring,
                 stopping: AtomicBool::new(false),
+                enabled,
             },
             done,
         ))
+    }
+
+    /// False when the server records nothing (`--no-journal`).
+    pub fn enabled(&self) -> bool {
+        self.enabled
     }
 
     /// Queues a finished attempt; never waits (a full queue counts a drop).

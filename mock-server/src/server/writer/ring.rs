@@ -107,15 +107,17 @@ impl PageQuery {
                         format!("`since` must be a record seq (a whole number >= 0), got `{value}`")
                     })?
                 }
-                "limit" => q.limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| {
-                        format!(
+                "limit" => {
+                    q.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=MAX_PAGE).contains(n))
+                        .ok_or_else(|| {
+                            format!(
                             "`limit` must be a whole number from 1 to {MAX_PAGE}, got `{value}`"
                         )
-                    })?,
+                        })?
+                }
                 other => {
                     return Err(format!(
                         "unknown parameter `{other}`: /_mock/journal takes `since` and `limit`"
