@@ -3,14 +3,19 @@
 # the same bytes (mock-server/examples/minimal_hyper.rs), side by side with wrk.
 # Non-streaming completions, no faults, zero generation delay.
 # Pass criterion (issue 2): fake >= 80% of minimal.
-#   scripts/bench-mock.sh                 # -t2 -c64 -d10s, 3 alternating rounds
+# Then (issue 10) the attempt journal's cost: the same binary with
+# --no-journal vs --journal FILE (ring + file sink), side by side, alternating.
+# Pass criterion: with journal >= 90% of without.
+#   scripts/bench-mock.sh                 # -t2 -c64 -d10s, 3 alternating rounds each
 #   DURATION=5s CONNS=32 ROUNDS=1 scripts/bench-mock.sh
+#   ONLY=journal scripts/bench-mock.sh    # only the journal comparison
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 ROUNDS=${ROUNDS:-3}
+ONLY=${ONLY:-}
 TOKENS=${TOKENS:-60}
 
 if ! command -v wrk >/dev/null 2>&1; then
@@ -38,16 +43,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-bench"
 LUA
 
-"$BIN/mock-server" "$tmp/bench.yaml" > "$tmp/mock.out" 2>&1 & pids+=($!)
-"$BIN/examples/minimal_hyper" 127.0.0.1:0 "$TOKENS" > "$tmp/min.out" 2>&1 & pids+=($!)
 url_of() { for _ in $(seq 50); do u=$(grep -o 'http://[0-9.:]*' "$1" | head -1 || true); [ -n "$u" ] && { echo "$u"; return; }; sleep 0.1; done; echo "no address in $1" >&2; exit 1; }
-MOCK=$(url_of "$tmp/mock.out")
-MIN=$(url_of "$tmp/min.out")
-
-# Same bytes? Compare body sizes once.
-mock_len=$(curl -s -X POST -H 'Authorization: Bearer sk' -d @<(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$tmp/post.lua") "$MOCK/chat/completions" | wc -c)
-min_len=$(curl -s -X POST -d '{}' "$MIN/chat/completions" | wc -c)
-echo "body bytes: fake=$mock_len minimal=$min_len"
 
 # Requests/s from wrk, plus the server's own CPU time per request (from
 # /proc, utime+stime): the latter barely moves when other processes share
@@ -62,6 +58,18 @@ run() { # url pid -> "rps cpu_us_per_request"
   echo "$out" >> "$tmp/wrk.log"
   echo "$out" | awk -v a="$a" -v b="$b" -v t="$TCK" '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%s %.2f\n", r, (b-a)/t*1e6/n}'
 }
+
+status=0
+if [ "$ONLY" != "journal" ]; then
+"$BIN/mock-server" "$tmp/bench.yaml" > "$tmp/mock.out" 2>&1 & pids+=($!)
+"$BIN/examples/minimal_hyper" 127.0.0.1:0 "$TOKENS" > "$tmp/min.out" 2>&1 & pids+=($!)
+MOCK=$(url_of "$tmp/mock.out")
+MIN=$(url_of "$tmp/min.out")
+# Same bytes? Compare body sizes once.
+mock_len=$(curl -s -X POST -H 'Authorization: Bearer sk' -d @<(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$tmp/post.lua") "$MOCK/chat/completions" | wc -c)
+min_len=$(curl -s -X POST -d '{}' "$MIN/chat/completions" | wc -c)
+echo "body bytes: fake=$mock_len minimal=$min_len"
+
 printf "%-6s %12s %12s %8s %14s %14s\n" round "fake req/s" "min req/s" ratio "fake cpu us/r" "min cpu us/r"
 tf=0; tm=0
 for r in $(seq "$ROUNDS"); do
@@ -73,4 +81,33 @@ done
 ratio=$(awk -v f="$tf" -v m="$tm" 'BEGIN{printf "%.1f", 100*f/m}')
 echo "overall: fake/minimal = ${ratio}% (wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds)"
 if grep -q "Non-2xx" "$tmp/wrk.log"; then echo "WARNING: wrk saw non-2xx responses"; grep "Non-2xx" "$tmp/wrk.log"; fi
-awk -v r="$ratio" 'BEGIN{exit !(r >= 80)}' && echo "PASS (>= 80%)" || { echo "FAIL (< 80%)"; exit 1; }
+awk -v r="$ratio" 'BEGIN{exit !(r >= 80)}' && echo "PASS (>= 80%)" || { echo "FAIL (< 80%)"; status=1; }
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; pids=()
+fi
+
+if [ "$ONLY" != "minimal" ]; then
+echo
+echo "journal cost: --no-journal vs --journal FILE (same binary)"
+"$BIN/mock-server" "$tmp/bench.yaml" --no-journal > "$tmp/off.out" 2>&1 & pids+=($!)
+"$BIN/mock-server" "$tmp/bench.yaml" --journal "$tmp/journal.jsonl" > "$tmp/on.out" 2>&1 & pids+=($!)
+OFF=$(url_of "$tmp/off.out")
+ON=$(url_of "$tmp/on.out")
+printf "%-6s %12s %12s %8s %14s %14s\n" round "journal r/s" "none r/s" ratio "journal cpu us" "none cpu us"
+tj=0; tn=0
+for r in $(seq "$ROUNDS"); do
+  read -r n nc < <(run "$OFF" "${pids[0]}")
+  read -r j jc < <(run "$ON" "${pids[1]}")
+  printf "%-6s %12s %12s %7.1f%% %14s %14s\n" "$r" "$j" "$n" "$(awk -v a="$j" -v b="$n" 'BEGIN{print 100*a/b}')" "$jc" "$nc"
+  tj=$(awk -v a="$tj" -v b="$j" 'BEGIN{print a+b}'); tn=$(awk -v a="$tn" -v b="$n" 'BEGIN{print a+b}')
+done
+# Every request answered must be in the file (or counted in a gap line).
+kill -INT "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
+lines=$(grep -c '"seq"' "$tmp/journal.jsonl" || true)
+gaps=$(grep -o '"dropped":[0-9]*' "$tmp/journal.jsonl" | awk -F: '{s+=$2} END {print s+0}')
+echo "journal file: $lines records, $gaps dropped, $(du -h "$tmp/journal.jsonl" | cut -f1)"
+ratio=$(awk -v a="$tj" -v b="$tn" 'BEGIN{printf "%.1f", 100*a/b}')
+echo "overall: journal/none = ${ratio}% (wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds)"
+awk -v r="$ratio" 'BEGIN{exit !(r >= 90)}' && echo "PASS (>= 90%)" || { echo "FAIL (< 90%)"; status=1; }
+fi
+exit $status
+

@@ -1,7 +1,7 @@
 //! Command-line front end shared by the `mock-server` binary and
 //! `harness mock`: serve a scenario's server part until Ctrl-C.
 
-use crate::{load_server_config, start, Error, StartOptions};
+use crate::{load_server_config, start, Error, JournalOptions, StartOptions};
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -26,6 +26,16 @@ pub struct MockArgs {
     /// RNG seed (overrides the scenario).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Write the attempt journal to FILE (one JSON line per chat-completions
+    /// attempt as it ends; created or truncated). See docs/journal.md.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Records kept in memory for GET /_mock/journal (0 = 100000).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub journal_ring: usize,
+    /// Record no journal at all (to measure what journaling costs).
+    #[arg(long, conflicts_with_all = ["journal", "journal_ring"])]
+    pub no_journal: bool,
 }
 
 /// Serves until Ctrl-C, printing each node's address first.
@@ -39,7 +49,12 @@ pub async fn run(args: MockArgs) -> Result<(), Error> {
             nodes: args.nodes,
             seed: args.seed,
             allow_non_loopback: args.allow_non_loopback,
-            ..Default::default()
+            journal: JournalOptions {
+                ring: args.journal_ring,
+                file: args.journal.clone(),
+                channel: None,
+                disabled: args.no_journal,
+            },
         },
     )
     .await?;
@@ -49,9 +64,13 @@ pub async fn run(args: MockArgs) -> Result<(), Error> {
     for (i, url) in server.base_urls().iter().enumerate() {
         let _ = writeln!(out, "node {i}: {url}");
     }
+    if let Some(path) = &args.journal {
+        let _ = writeln!(out, "journal: {}", path.display());
+    }
     let _ = writeln!(
         out,
-        "control API: {}/_mock/state — Ctrl-C to stop",
+        "control API: {}/_mock/state, journal: {}/_mock/journal?since=0 — Ctrl-C to stop",
+        server.base_urls()[0],
         server.base_urls()[0]
     );
     let _ = out.flush();

@@ -21,9 +21,12 @@ pub mod server;
 
 pub use config::{load_server_config, ConfigError, PhaseInfo, ServerConfig};
 pub use server::counters::{CountersSnapshot, NodeSnapshot};
+pub use server::writer::DEFAULT_RING;
 
 use server::state::Shared;
+use server::writer::{Journal, Sinks};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -59,6 +62,17 @@ pub enum Error {
     /// Waiting for Ctrl-C failed.
     #[error("signal handling failed: {0}")]
     Signal(std::io::Error),
+    /// The journal file could not be created.
+    #[error("cannot create the journal file {path}: {source}; pass a writable path to --journal")]
+    JournalFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The journal's writer thread could not start.
+    #[error("cannot start the journal writer thread: {0}")]
+    JournalThread(std::io::Error),
 }
 
 /// How to start the server (beyond the scenario).
@@ -74,19 +88,30 @@ pub struct StartOptions {
     pub seed: Option<u64>,
     /// Allow a host other than loopback.
     pub allow_non_loopback: bool,
-    /// TEMPORARY STUB (lead): the journal sinks, until the journal branch lands.
+    /// Where the attempt journal goes (`docs/journal.md`).
     pub journal: JournalOptions,
 }
 
-/// TEMPORARY STUB (lead): replaced by the journal branch.
+/// The attempt journal's sinks. The in-memory ring is always kept (it serves
+/// `GET /_mock/journal`); the file and the channel are optional. A sink that
+/// cannot keep up loses records (counted by [`MockServer::journal_dropped`]);
+/// requests never wait for the journal.
 #[derive(Debug, Clone, Default)]
 pub struct JournalOptions {
-    /// In-memory ring size.
+    /// In-memory ring size (records kept for `GET /_mock/journal`); 0 =
+    /// [`DEFAULT_RING`] (100,000 records, about 30 MB when full).
     pub ring: usize,
-    /// File sink.
-    pub file: Option<std::path::PathBuf>,
-    /// In-process sink.
+    /// File sink: one JSON line per record as attempts end (`harness mock
+    /// --journal FILE`), created or truncated at start, flushed at least
+    /// every 200 ms and at shutdown.
+    pub file: Option<PathBuf>,
+    /// In-process sink: the embedded server hands records to the harness's
+    /// recorder. Every clone the server holds is dropped after the last
+    /// record, when the server is shut down or dropped.
     pub channel: Option<tokio::sync::mpsc::Sender<journal::Attempt>>,
+    /// Record nothing at all (`--no-journal`): only to measure what the
+    /// journal costs; `/_mock/journal` then stays empty.
+    pub disabled: bool,
 }
 
 impl Default for StartOptions {
@@ -109,6 +134,7 @@ pub struct MockServer {
     addrs: Vec<SocketAddr>,
     cancel: CancellationToken,
     tracker: TaskTracker,
+    journal_done: Option<server::writer::Done>,
 }
 
 /// Starts every node's listener and returns once they accept connections.
@@ -152,7 +178,21 @@ pub async fn start(mut config: ServerConfig, opts: StartOptions) -> Result<MockS
             addr: SocketAddr::new(opts.host, opts.port),
             source,
         })?;
-    let shared = Arc::new(Shared::new(config, seed, &addrs));
+    let file = match opts.journal.file {
+        Some(path) => match std::fs::File::create(&path) {
+            Ok(f) => Some((f, path)),
+            Err(source) => return Err(Error::JournalFile { path, source }),
+        },
+        None => None,
+    };
+    let (journal, journal_done) = Journal::start(Sinks {
+        ring: opts.journal.ring,
+        file,
+        channel: opts.journal.channel,
+        disabled: opts.journal.disabled,
+    })
+    .map_err(Error::JournalThread)?;
+    let shared = Arc::new(Shared::new(config, seed, &addrs, journal));
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
     for (i, l) in listeners.into_iter().enumerate() {
@@ -169,6 +209,7 @@ pub async fn start(mut config: ServerConfig, opts: StartOptions) -> Result<MockS
         addrs,
         cancel,
         tracker,
+        journal_done: Some(journal_done),
     })
 }
 
@@ -183,9 +224,11 @@ impl MockServer {
         self.addrs.iter().map(|a| format!("http://{a}")).collect()
     }
 
-    /// TEMPORARY STUB (lead).
+    /// Journal records lost so far, summed over the sinks that lost them
+    /// (the writer's queue full, the channel full or closed, the file
+    /// unwritable).
     pub fn journal_dropped(&self) -> u64 {
-        0
+        self.shared.journal.dropped()
     }
 
     /// Clock origin of fault phases.
@@ -208,10 +251,11 @@ impl MockServer {
         &self.shared.config
     }
 
-    /// Stops accepting, aborts in-flight requests and waits (up to 5 s) for
-    /// every task to end.
-    pub async fn shutdown(self) {
-        self.cancel.cancel();
+    /// Stops accepting, aborts in-flight requests (their journal records
+    /// say `shutdown`) and waits (up to 5 s each) for every task to end and
+    /// for the journal to be written, flushed and its channel closed.
+    pub async fn shutdown(mut self) {
+        self.stop();
         self.tracker.close();
         if tokio::time::timeout(Duration::from_secs(5), self.tracker.wait())
             .await
@@ -219,5 +263,31 @@ impl MockServer {
         {
             tracing::warn!("mock server tasks still running 5s after shutdown");
         }
+        let done = self.journal_done.take();
+        // The writer ends once the last handle on the server state is gone:
+        // ours goes here, the tasks' went with them.
+        drop(self);
+        if let Some(done) = done {
+            if tokio::time::timeout(Duration::from_secs(5), done)
+                .await
+                .is_err()
+            {
+                tracing::warn!("mock server journal still open 5s after shutdown");
+            }
+        }
+    }
+
+    fn stop(&self) {
+        self.shared.journal.stop();
+        self.cancel.cancel();
+    }
+}
+
+impl Drop for MockServer {
+    /// Stops the server as [`shutdown`](Self::shutdown) does, without
+    /// waiting: its tasks end on their runtime, then the journal is written
+    /// and its channel closed.
+    fn drop(&mut self) {
+        self.stop();
     }
 }

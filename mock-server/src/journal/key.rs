@@ -48,6 +48,18 @@ where
     K: AsRef<str>,
     V: AsRef<[u8]>,
 {
+    header_key(headers).unwrap_or_else(|| body_key(method, path, body))
+}
+
+/// The key from the two header rules (`traceparent`, then `x-harness-call`),
+/// or `None` when neither applies. Never looks at the body, so a server can
+/// run it on the request path and leave [`body_key`] for later.
+pub fn header_key<I, K, V>(headers: I) -> Option<CallKey>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<[u8]>,
+{
     let mut header_id: Option<String> = None;
     let mut seen_traceparent = false;
     for (name, value) in headers {
@@ -56,22 +68,25 @@ where
             // W3C: a repeated traceparent is not a second chance.
             if !std::mem::replace(&mut seen_traceparent, true) {
                 if let Some(id) = trace_id(value.as_ref()) {
-                    return CallKey {
+                    return Some(CallKey {
                         id: id.to_string(),
                         from: CallFrom::Traceparent,
-                    };
+                    });
                 }
             }
         } else if header_id.is_none() && name.eq_ignore_ascii_case("x-harness-call") {
             header_id = harness_call_id(value.as_ref()).map(str::to_string);
         }
     }
-    if let Some(id) = header_id {
-        return CallKey {
-            id,
-            from: CallFrom::Header,
-        };
-    }
+    header_id.map(|id| CallKey {
+        id,
+        from: CallFrom::Header,
+    })
+}
+
+/// The key from the body rules alone (`[call:ID]` marker, else the
+/// fingerprint): what [`call_key`] gives when no header rule applies.
+pub fn body_key(method: &str, path: &str, body: Body<'_>) -> CallKey {
     let marker = match body {
         Body::Json(v) => marker_in_json(v).map(str::to_string),
         Body::Raw(bytes) => marker_in_raw(bytes),

@@ -13,5 +13,5 @@
 pub mod key;
 pub mod record;
 
-pub use key::{call_key, fingerprint, marker_id, trace_id, Body, CallKey};
+pub use key::{body_key, call_key, fingerprint, header_key, marker_id, trace_id, Body, CallKey};
 pub use record::{Attempt, CallFrom, End, FaultTag, Line, LineError, RecordError};

@@ -1,9 +1,11 @@
-//! The control API under `/_mock/` (no auth): state, counters, replacing the
-//! fault set at runtime, and resetting t0 and counters.
+//! The control API under `/_mock/` (no auth): state, counters, the attempt
+//! journal's ring, replacing the fault set at runtime, and resetting t0 and
+//! counters.
 
 use super::body::{full, Body};
 use super::counters::CountersSnapshot;
 use super::state::Shared;
+use super::writer::PageQuery;
 use crate::config::{parse_yaml, Fault, Phase, ServerConfig};
 use crate::plan::FaultSet;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
@@ -62,6 +64,13 @@ pub async fn handle(shared: &Shared, index: usize, req: Request<Incoming>) -> Re
             StatusCode::OK,
             serde_json::to_vec(&shared.counters()).unwrap_or_default(),
         ),
+        (Method::GET, "/_mock/journal") => match PageQuery::parse(req.uri().query()) {
+            Ok(q) => json(
+                StatusCode::OK,
+                serde_json::to_vec(&shared.journal.page(q)).unwrap_or_default(),
+            ),
+            Err(e) => message(StatusCode::BAD_REQUEST, &e),
+        },
         (Method::PUT | Method::POST, "/_mock/faults") => replace_faults(shared, req).await,
         (Method::POST, "/_mock/reset") => {
             shared.reset();

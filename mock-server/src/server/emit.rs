@@ -36,6 +36,12 @@ pub enum Step {
 pub trait Emitter: Send + 'static {
     /// The step at `now`. The first call fixes the machine's start time.
     fn next(&mut self, now: Instant) -> Step;
+
+    /// Content and reasoning tokens in the bytes sent so far (the journal's
+    /// `tokens`).
+    fn tokens(&self) -> u32 {
+        0
+    }
 }
 
 /// Keep-alives every `every` until `until`.
@@ -161,6 +167,10 @@ impl SseEmitter {
 }
 
 impl Emitter for SseEmitter {
+    fn tokens(&self) -> u32 {
+        self.sent
+    }
+
     fn next(&mut self, now: Instant) -> Step {
         let start = *self.start.get_or_insert(now);
         let elapsed = now.saturating_duration_since(start);
@@ -238,6 +248,9 @@ pub struct JsonEmitter {
     body: Option<Bytes>,
     ready: Duration,
     close_after: bool,
+    /// Tokens in `body`, counted once it is sent.
+    body_tokens: u32,
+    sent: u32,
 }
 
 impl JsonEmitter {
@@ -253,7 +266,15 @@ impl JsonEmitter {
             close_after: body.is_none(),
             body,
             ready,
+            body_tokens: 0,
+            sent: 0,
         }
+    }
+
+    /// Says how many tokens the body holds (reported once it is sent).
+    pub fn with_tokens(mut self, n: u32) -> Self {
+        self.body_tokens = n;
+        self
     }
 
     /// The first half of `full`, then a FIN.
@@ -265,11 +286,17 @@ impl JsonEmitter {
             body: (!half.is_empty()).then_some(half),
             ready: Duration::ZERO,
             close_after: true,
+            body_tokens: 0,
+            sent: 0,
         }
     }
 }
 
 impl Emitter for JsonEmitter {
+    fn tokens(&self) -> u32 {
+        self.sent
+    }
+
     fn next(&mut self, now: Instant) -> Step {
         let start = *self.start.get_or_insert(now);
         if let Some(ka) = &mut self.keep_alive {
@@ -281,6 +308,7 @@ impl Emitter for JsonEmitter {
             return Step::SleepUntil(start + self.ready);
         }
         if let Some(body) = self.body.take() {
+            self.sent = self.body_tokens;
             return Step::Send(body);
         }
         if std::mem::take(&mut self.close_after) {

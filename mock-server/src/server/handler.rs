@@ -1,6 +1,9 @@
 //! Request routing and the chat-completions flow: auth, bounded body read,
-//! validation, fault decision, capacity, then the reply (JSON or SSE).
+//! validation, fault decision, capacity, then the reply (JSON or SSE). Each
+//! chat-completions attempt carries its journal record ([`Open`]) from
+//! arrival to the end of its body.
 
+use super::attempt::{journaled_path, Open};
 use super::body::{self, full, Body, Slots};
 use super::control;
 use super::ctl::ConnCtl;
@@ -42,9 +45,20 @@ pub async fn handle(
     }
     let node = &shared.nodes[index];
     node.counters.request();
-    let resp = route(shared, index, ctl.clone(), req).await;
+    // Dropped with this future if the client leaves (or the server stops)
+    // before the head is sent; then it records how the attempt ended.
+    let mut attempt = journaled_path(req.method(), req.uri().path())
+        .filter(|_| shared.journal.enabled())
+        .map(|path| Open::new(ctl.clone(), path, req.headers()));
+    let resp = route(shared, index, ctl.clone(), req, attempt.as_mut()).await;
     node.counters.status(resp.status().as_u16());
-    Ok(resp)
+    Ok(match attempt {
+        Some(mut a) => {
+            a.respond(&resp);
+            resp.map(|b| b.with_attempt(a))
+        }
+        None => resp,
+    })
 }
 
 async fn route(
@@ -52,6 +66,7 @@ async fn route(
     index: usize,
     ctl: Arc<ConnCtl>,
     req: Request<Incoming>,
+    attempt: Option<&mut Open>,
 ) -> Response<Body> {
     let node = &shared.nodes[index];
     let known = matches!(
@@ -69,12 +84,22 @@ async fn route(
         return error(node, &ErrorReply::method_not_allowed());
     }
     if let Err(e) = authorize(&shared.config.auth.keys, req.headers()) {
+        if let Some(a) = attempt {
+            // The call key may be in the body: read it (bounded) before refusing.
+            if let Ok(b) = read_body(req, shared.config.max_body.0).await {
+                a.body(&b);
+            }
+        }
         return error(node, &e);
     }
-    match req.uri().path() {
-        "/models" | "/v1/models" => ok(node, JSON, full(models::list_body())),
-        "/user/balance" => ok(node, JSON, full(Bytes::from_static(BALANCE_BODY))),
-        _ => chat(shared, node, ctl, req).await,
+    match (req.uri().path(), attempt) {
+        ("/models" | "/v1/models", _) => ok(node, JSON, full(models::list_body())),
+        ("/user/balance", _) => ok(node, JSON, full(Bytes::from_static(BALANCE_BODY))),
+        (_, Some(a)) => chat(shared, node, ctl, req, a).await,
+        (_, None) => {
+            let mut detached = Open::detached(ctl.clone());
+            chat(shared, node, ctl, req, &mut detached).await
+        }
     }
 }
 
@@ -100,40 +125,54 @@ async fn chat(
     node: &Node,
     ctl: Arc<ConnCtl>,
     req: Request<Incoming>,
+    attempt: &mut Open,
 ) -> Response<Body> {
     let max = shared.config.max_body.0;
     let body = match read_body(req, max).await {
         Ok(b) => b,
         Err(e) => return error(node, &e),
     };
+    attempt.body(&body);
     let creq = match request::parse(&body, shared.config.retired_models) {
         Ok(r) => r,
         Err(e) => return error(node, &e),
     };
+    attempt.request(&creq);
     let (decision, script) = decide(shared, node, &creq);
     for kind in decision.fired_kinds() {
         node.counters.fault(kind);
     }
+    attempt.fired(decision.fired);
     if !decision.header_delay.is_zero() {
         super::precise::sleep(decision.header_delay).await;
     }
     match &decision.response {
         Some(ResponseFault::Status(reply)) => return error(node, reply),
         Some(ResponseFault::Reset) => {
+            attempt.server_closing();
             ctl.close(true);
             return std::future::pending().await;
         }
-        Some(ResponseFault::Stall) => return std::future::pending().await,
+        Some(ResponseFault::Stall) => {
+            attempt.stalled_from_arrival();
+            return std::future::pending().await;
+        }
         Some(ResponseFault::CloseMidBody) => {
             let full_body = if creq.stream {
                 Bytes::new()
             } else {
                 completion_body(&script)
             };
+            let progress = attempt.progress(false);
             let mut resp = ok(
                 node,
                 if creq.stream { SSE } else { JSON },
-                body::streamed(JsonEmitter::cut(&full_body), ctl, Slots::default()),
+                body::streamed(
+                    JsonEmitter::cut(&full_body),
+                    ctl,
+                    Slots::default(),
+                    Some(progress),
+                ),
             );
             if !creq.stream {
                 resp.headers_mut()
@@ -142,6 +181,7 @@ async fn chat(
             return resp;
         }
         Some(ResponseFault::TruncatedJson) if !creq.stream => {
+            // Answered, corrupt: the client gets no usable tokens.
             let b = completion_body(&script);
             return ok(node, JSON, full(b.slice(..b.len() / 2)));
         }
@@ -149,16 +189,30 @@ async fn chat(
     }
     let slots = match capacity(node, &creq) {
         Ok(s) => s,
-        Err(e) => return error(node, &e),
+        Err(e) => {
+            attempt.fault(FaultKind::Capacity);
+            return error(node, &e);
+        }
     };
+    if !slots.pending.is_empty() {
+        attempt.fault(FaultKind::Capacity);
+    }
     if creq.stream {
+        let truncated = matches!(decision.response, Some(ResponseFault::TruncatedJson));
+        let progress = attempt.progress(truncated);
         let resp = ok(
             node,
             SSE,
-            body::streamed(SseEmitter::new(script, &decision), ctl, slots),
+            body::streamed(
+                SseEmitter::new(script, &decision),
+                ctl,
+                slots,
+                Some(progress),
+            ),
         );
         return with_sse_headers(resp);
     }
+    let tokens = script.reasoning_tokens + script.content_tokens;
     let generation = script.ttft + script.generation_time();
     let queued = match &decision.response {
         Some(ResponseFault::QueueWait { wait, then, every }) => Some((*wait, *then, *every)),
@@ -170,13 +224,19 @@ async fn chat(
             AfterWait::Answer => (wait + generation, Some(completion_body(&script))),
             AfterWait::Close => (wait, None),
         };
-        let emitter = JsonEmitter::queued(every, ready, reply);
-        return ok(node, JSON, body::streamed(emitter, ctl, slots));
+        let emitter = JsonEmitter::queued(every, ready, reply).with_tokens(tokens);
+        let progress = attempt.progress(false);
+        return ok(
+            node,
+            JSON,
+            body::streamed(emitter, ctl, slots, Some(progress)),
+        );
     }
     if !generation.is_zero() {
         super::precise::sleep(generation).await;
     }
     drop(slots);
+    attempt.tokens(tokens);
     ok(node, JSON, full(completion_body(&script)))
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP side: listeners, per-connection tasks, routing, bodies, the
-//! control API and the shared state they use.
+//! control API, the attempt journal's writer and the shared state they use.
 
+pub mod attempt;
 pub mod body;
 pub mod conn;
 pub mod control;
@@ -10,3 +11,4 @@ pub mod emit;
 pub mod handler;
 pub mod precise;
 pub mod state;
+pub mod writer;

@@ -1,7 +1,9 @@
 //! State shared by every node of one server: configuration, the replaceable
-//! fault set, the clock origin t0, and per-node counters, RNG and capacity.
+//! fault set, the clock origin t0, the attempt journal's intake, and per-node
+//! counters, RNG and capacity.
 
 use super::counters::{CountersSnapshot, NodeCounters};
+use super::writer::Journal;
 use crate::config::{ServerConfig, WhenFull};
 use crate::plan::FaultSet;
 use http::HeaderValue;
@@ -9,7 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -26,9 +28,14 @@ pub struct Shared {
     // Lets the fault-free fast path skip the lock and the Arc refcount,
     // which both threads would otherwise bounce on every request.
     has_faults: AtomicBool,
-    t0: Mutex<Instant>,
+    // t0 is `base + t0_ns`: one atomic load per read instead of a lock, and
+    // every instant of the journal can be kept as nanoseconds since `base`.
+    base: Instant,
+    t0_ns: AtomicU64,
     /// Nodes by index.
     pub nodes: Vec<Node>,
+    /// Where finished attempts go (the writer thread's intake).
+    pub journal: Journal,
 }
 
 /// One listener.
@@ -92,7 +99,7 @@ fn caps(config: &ServerConfig) -> Caps {
 
 impl Shared {
     /// State for listeners bound at `addrs`.
-    pub fn new(config: ServerConfig, seed: u64, addrs: &[SocketAddr]) -> Self {
+    pub fn new(config: ServerConfig, seed: u64, addrs: &[SocketAddr], journal: Journal) -> Self {
         let faults = FaultSet::new(&config.faults, &config.phases);
         let nodes = addrs
             .iter()
@@ -111,19 +118,32 @@ impl Shared {
             seed,
             has_faults: AtomicBool::new(!faults.is_empty()),
             faults: RwLock::new(Arc::new(faults)),
-            t0: Mutex::new(Instant::now()),
+            base: Instant::now(),
+            t0_ns: AtomicU64::new(0),
             nodes,
+            journal,
         }
     }
 
     /// Clock origin of phases.
     pub fn t0(&self) -> Instant {
-        *self.t0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.base + Duration::from_nanos(self.t0_ns.load(Ordering::Relaxed))
     }
 
     /// Time since t0.
     pub fn elapsed(&self) -> Duration {
         Instant::now().saturating_duration_since(self.t0())
+    }
+
+    /// Nanoseconds from the server's start to `now` (the journal's clock;
+    /// [`t0_ns`](Self::t0_ns) turns it into an offset from t0).
+    pub fn clock_ns(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.base).as_nanos() as u64
+    }
+
+    /// t0 on the [`clock_ns`](Self::clock_ns) scale.
+    pub fn t0_ns(&self) -> u64 {
+        self.t0_ns.load(Ordering::Relaxed)
     }
 
     /// The fault set in force; `None` when it is empty.
@@ -149,7 +169,8 @@ impl Shared {
     /// Restarts t0, zeroes counters and reseeds every node's RNG, so a run
     /// after a reset replays the decisions of the first.
     pub fn reset(&self) {
-        *self.t0.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        self.t0_ns
+            .store(self.clock_ns(Instant::now()), Ordering::Relaxed);
         for n in &self.nodes {
             n.counters.reset();
             *n.rng.lock().unwrap_or_else(PoisonError::into_inner) = node_rng(self.seed, n.index);

@@ -1,0 +1,238 @@
+//! The writer thread: numbers finished attempts, completes their records
+//! (call keys and models read from the body off the request path), and feeds
+//! the ring, the file and the channel. Everything it does is bounded: a
+//! batch at a time, the ring by its size, the file through a `BufWriter`.
+
+use super::{Lost, Pending, Ring, Sinks};
+use crate::config::FaultKind;
+use crate::journal::{body_key, Attempt, End, FaultTag, Line};
+use serde_json::Value;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// The file is flushed at least this often while records come in, so
+/// `tail -f` follows the run.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// Records taken from the intake per ring lock.
+const BATCH: usize = 256;
+
+struct FileSink {
+    out: BufWriter<File>,
+    path: PathBuf,
+    /// Intake drops already written as a gap line.
+    gaps_written: u64,
+    line: Vec<u8>,
+    dirty: bool,
+}
+
+pub(super) struct Writer {
+    rx: Receiver<Pending>,
+    lost: Arc<Lost>,
+    ring: Arc<Mutex<Ring>>,
+    file: Option<FileSink>,
+    file_failed: bool,
+    channel: Option<tokio::sync::mpsc::Sender<Attempt>>,
+    seq: u64,
+    _done: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Writer {
+    pub(super) fn new(
+        rx: Receiver<Pending>,
+        lost: Arc<Lost>,
+        ring: Arc<Mutex<Ring>>,
+        sinks: Sinks,
+        done: tokio::sync::oneshot::Sender<()>,
+    ) -> Writer {
+        Writer {
+            rx,
+            lost,
+            ring,
+            file: sinks.file.map(|(f, path)| FileSink {
+                out: BufWriter::with_capacity(64 << 10, f),
+                path,
+                gaps_written: 0,
+                line: Vec::with_capacity(512),
+                dirty: false,
+            }),
+            file_failed: false,
+            channel: sinks.channel,
+            seq: 0,
+            _done: done,
+        }
+    }
+
+    /// Runs until every intake sender is gone, then writes what is left.
+    pub(super) fn run(mut self) {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut next_flush = Instant::now() + FLUSH_EVERY;
+        loop {
+            let wait = next_flush.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(wait) {
+                Ok(p) => {
+                    batch.push(p);
+                    while batch.len() < BATCH {
+                        match self.rx.try_recv() {
+                            Ok(p) => batch.push(p),
+                            Err(_) => break,
+                        }
+                    }
+                    self.write(&mut batch);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if Instant::now() >= next_flush {
+                self.flush();
+                next_flush = Instant::now() + FLUSH_EVERY;
+            }
+        }
+        // Drops after the last record still get their gap line.
+        self.note_gap();
+        self.flush();
+        // `self` drops here: the channel's Sender, then `_done`.
+    }
+
+    fn write(&mut self, batch: &mut Vec<Pending>) {
+        let mut records = Vec::with_capacity(batch.len());
+        for p in batch.drain(..) {
+            self.seq += 1;
+            let a = complete(p, self.seq);
+            self.note_gap();
+            self.write_file(&a);
+            self.send_channel(&a);
+            records.push(a);
+        }
+        let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        for a in records {
+            ring.push(a);
+        }
+    }
+
+    /// Writes `{"dropped":N}` for intake drops not yet in the file.
+    fn note_gap(&mut self) {
+        let Some(f) = &mut self.file else { return };
+        let lost = self.lost.intake.load(Ordering::Relaxed);
+        if lost > f.gaps_written {
+            f.line.clear();
+            Line::write_dropped(lost - f.gaps_written, &mut f.line);
+            f.gaps_written = lost;
+            Self::put(&mut self.file, &mut self.file_failed);
+        }
+    }
+
+    fn write_file(&mut self, a: &Attempt) {
+        if let Some(f) = &mut self.file {
+            f.line.clear();
+            a.write_line(&mut f.line);
+            Self::put(&mut self.file, &mut self.file_failed);
+        }
+        if self.file_failed {
+            self.lost.file.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Writes the prepared line; on an I/O error, says so once and stops
+    /// writing (every later record counts as lost to the file).
+    fn put(file: &mut Option<FileSink>, failed: &mut bool) {
+        let Some(f) = file else {
+            return;
+        };
+        match f.out.write_all(&f.line) {
+            Ok(()) => f.dirty = true,
+            Err(e) => {
+                tracing::error!(path = %f.path.display(), error = %e, "cannot write the journal; later records are counted as dropped");
+                *file = None;
+                *failed = true;
+            }
+        }
+    }
+
+    fn send_channel(&mut self, a: &Attempt) {
+        let Some(tx) = &self.channel else { return };
+        // Full: the reader fell behind; closed: it left. Lost either way.
+        if tx.try_send(a.clone()).is_err() {
+            self.lost.channel.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn flush(&mut self) {
+        let Some(f) = &mut self.file else { return };
+        if !std::mem::take(&mut f.dirty) {
+            return;
+        }
+        if let Err(e) = f.out.flush() {
+            tracing::error!(path = %f.path.display(), error = %e, "cannot write the journal; later records are counted as dropped");
+            self.file = None;
+            self.file_failed = true;
+        }
+    }
+}
+
+/// The record of `p`, numbered `seq`: times as seconds from t0 (µs), the
+/// key and model read from the body when the request path left them.
+fn complete(p: Pending, seq: u64) -> Attempt {
+    let secs = |ns: u64| (ns.saturating_sub(p.t0_ns) / 1_000) as f64 / 1e6;
+    let key = match p.key {
+        Some(k) => k,
+        None => body_key("POST", p.path, crate::journal::Body::Raw(&p.body)),
+    };
+    let (model, stream) = match (p.model, p.stream) {
+        (Some(m), Some(s)) => (Some(m.to_string()), s),
+        _ => peek(&p.body),
+    };
+    let end = p.end.unwrap_or(End::Shutdown);
+    let at = secs(p.at_ns);
+    let end_at = secs(p.end_ns);
+    Attempt {
+        seq,
+        node: p.node,
+        call: key.id,
+        call_from: key.from,
+        at,
+        headers_at: p.headers_ns.map(secs),
+        end_at,
+        end,
+        faults: FaultKind::ALL
+            .into_iter()
+            .filter(|k| p.faults & (1 << k.index()) != 0)
+            .map(|k| FaultTag::from_name(k.name()))
+            .collect(),
+        status: p.status,
+        retry_after_s: p.retry_after_s,
+        retry_after_ms: p.retry_after_ms,
+        should_retry: p.should_retry,
+        tokens: p.tokens,
+        model,
+        stream,
+        sdk_retry_count: p.sdk_retry_count,
+        client_gone_after: (end == End::ClientClosed)
+            .then(|| (p.end_ns.saturating_sub(p.at_ns) / 1_000) as f64 / 1e6),
+        stalled_at: p.stalled_ns.map(secs),
+    }
+}
+
+/// `model` and `stream` of a body the server refused (it did not parse as a
+/// valid request): whatever is there, leniently.
+fn peek(body: &[u8]) -> (Option<String>, bool) {
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        #[serde(default)]
+        model: Option<Value>,
+        #[serde(default)]
+        stream: Option<Value>,
+    }
+    match serde_json::from_slice::<Peek>(body) {
+        Ok(p) => (
+            p.model.as_ref().and_then(Value::as_str).map(str::to_string),
+            p.stream.as_ref().and_then(Value::as_bool).unwrap_or(false),
+        ),
+        Err(_) => (None, false),
+    }
+}
