@@ -108,6 +108,11 @@ fn code(result: Result<Status, Error>) -> u8 {
             eprintln!("error: {e}");
             match e {
                 Error::Usage(_) => exit::USAGE,
+                // Ctrl-C while a system under test was starting: nothing
+                // was measured, but the user asked to stop.
+                Error::Run(harness::run::RunError::Sut(harness::sut::SutError::Interrupted(_))) => {
+                    exit::INTERRUPTED
+                }
                 _ => exit::ERROR,
             }
         }

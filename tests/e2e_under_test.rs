@@ -295,3 +295,77 @@ fn ctrl_c_mid_run_stops_the_adapter_and_keeps_a_partial_report() {
     assert_eq!(s["partial"], true, "{s}");
     assert!(s["arms"]["py-forward"]["requests"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn an_adapter_that_hangs_is_cut_by_the_harness_side_timeout() {
+    if !python_or_skip("an_adapter_that_hangs_is_cut_by_the_harness_side_timeout") {
+        return;
+    }
+    let dir = tmp_dir("hang");
+    let yaml = format!(
+        "name: ut-hang\nduration: 2s\n{SERVER}under_test:\n  name: stuck\n  command: [python3, \"{}\"]\n  env: {{ PORT: \"{{port}}\", UPSTREAM: \"{{node0}}\", MODE: hang }}\n  ready: {{ url: \"http://127.0.0.1:{{port}}/healthz\" }}\n  url: \"http://127.0.0.1:{{port}}/chat\"\n  timeout: 1s\n",
+        fixture()
+    );
+    let started = Instant::now();
+    let o = harness(&dir, &yaml, &[]);
+    let s = summary(&report_dir(&dir));
+    let a = &s["arms"]["stuck"];
+    assert_eq!(a["outcomes"]["timeout"], 40, "{}\n{a}", text(&o));
+    // Each call is cut at 1 s: corrected latency near 1 s, not 300 s.
+    let p99 = a["latency"]["corrected"]["p99_ms"].as_f64().unwrap();
+    assert!((900.0..3000.0).contains(&p99), "p99 {p99} ms");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the run waited for the hung adapter"
+    );
+}
+
+#[test]
+fn ctrl_c_while_waiting_for_ready_stops_the_command() {
+    if !python_or_skip("ctrl_c_while_waiting_for_ready_stops_the_command") {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tmp_dir("ctrlc-start");
+    let pidfile = dir.join("sleeper.pid");
+    let yaml = format!(
+        "name: ut-ctrlc-start\nduration: 5s\n{SERVER}under_test:\n  name: sleeper\n  command: [python3, -c, \"import os,time; open(os.environ['PIDFILE'],'w').write(str(os.getpid())); time.sleep(300)\"]\n  env: {{ PIDFILE: \"{}\" }}\n  ready: {{ url: \"http://127.0.0.1:{{port}}/healthz\", timeout: 60s }}\n  url: \"http://127.0.0.1:{{port}}/chat\"\n",
+        pidfile.display()
+    );
+    let sc = dir.join("scenario.yaml");
+    std::fs::write(&sc, yaml).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("run")
+        .arg(&sc)
+        .arg("--out")
+        .arg(dir.join("reports"))
+        .arg("-q")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while !pidfile.exists() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let sleeper = pid_in(&pidfile);
+    let started = Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted while starting"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "Ctrl-C did not cut the ready wait"
+    );
+    assert!(
+        gone(sleeper, Duration::from_secs(5)),
+        "the command outlived the run"
+    );
+}
