@@ -43,7 +43,7 @@ impl Chart for LatencyOverTime<'_> {
             "time since start (s)",
             "latency (log scale)",
             text,
-            &|v| format!("{v:.0}"),
+            &style::time_label(x_range.end),
             &|v| style::axis_ms(*v),
             12,
         )?;

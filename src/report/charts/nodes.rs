@@ -98,7 +98,7 @@ impl NodeTraffic<'_> {
             "time since start (s)",
             "attempts per second",
             text,
-            &|v| format!("{v:.0}"),
+            &style::time_label(x_range.end),
             &|v| format!("{v:.0}"),
             12,
         )?;

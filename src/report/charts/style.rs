@@ -110,6 +110,19 @@ pub fn builder<'a, 'b, DB: DrawingBackend>(
     b
 }
 
+/// Tick labels of a time axis ending at `end` seconds: whole seconds, or
+/// tenths when the axis is short enough for ticks to fall between seconds
+/// (a 4 s run would otherwise read "0 0 1 2 2 2 3").
+pub fn time_label(end: f64) -> impl Fn(&f64) -> String {
+    move |v: &f64| {
+        if end >= 24.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.1}")
+        }
+    }
+}
+
 /// Draws grid, axes, tick labels and axis descriptions (text only if available).
 pub fn mesh<DB: DrawingBackend, X, Y>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,

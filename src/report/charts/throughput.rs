@@ -74,7 +74,7 @@ impl Throughput<'_> {
             "time since start (s)",
             "requests per second",
             text,
-            &|v| format!("{v:.0}"),
+            &style::time_label(x_range.end),
             &|v| format!("{v:.0}"),
             12,
         )?;
