@@ -49,7 +49,8 @@ pub struct RunInfo {
     pub stream: bool,
     /// Fault phases.
     pub phases: Vec<PhaseInfo>,
-    /// Endpoints (base URLs) given to the client, node order.
+    /// Endpoints given to the client as the report names them (`node0`,
+    /// `node1`, ...), node order.
     pub endpoints: Vec<String>,
     /// Times the generator hit `max_in_flight`.
     pub max_in_flight_hits: u64,
@@ -61,6 +62,9 @@ pub struct RunInfo {
     pub lost_events: u64,
     /// The scenario's gate expressions, recorded in the summary.
     pub gates: Vec<String>,
+    /// Requests abandoned after the drain limit (or a second Ctrl-C), by
+    /// arm name: started, never ended, so without an outcome.
+    pub abandoned: std::collections::BTreeMap<String, u64>,
 }
 
 impl Default for RunInfo {
@@ -85,6 +89,7 @@ impl Default for RunInfo {
             harness_version: env!("CARGO_PKG_VERSION").to_string(),
             lost_events: 0,
             gates: Vec::new(),
+            abandoned: Default::default(),
         }
     }
 }

@@ -173,6 +173,11 @@ pub struct ArmSummary {
     pub events: BTreeMap<String, u64>,
     /// Highest in-flight gauge sampled.
     pub max_in_flight: u64,
+    /// Requests abandoned in flight after the drain limit (or a second
+    /// Ctrl-C): started, never ended, not in `requests`. 0 in summaries
+    /// written before it existed.
+    #[serde(default)]
+    pub abandoned: u64,
 }
 
 /// One fault phase.
@@ -256,7 +261,9 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
                 } else {
                     &[]
                 };
-                (a.arm.as_str().to_string(), arm_summary(a, window_s, known))
+                let mut summary = arm_summary(a, window_s, known);
+                summary.abandoned = info.abandoned.get(a.arm.as_str()).copied().unwrap_or(0);
+                (a.arm.as_str().to_string(), summary)
             })
             .collect(),
         phases: info
@@ -361,6 +368,7 @@ fn arm_summary(a: &ArmData, window_s: f64, known_endpoints: &[String]) -> ArmSum
         ejections: a.event_count("ejected"),
         events: a.events.clone(),
         max_in_flight: a.max_in_flight,
+        abandoned: 0,
     }
 }
 

@@ -55,6 +55,9 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
     row("breaker opens", &|a| a.breaker.opens.to_string());
     row("sheds", &|a| a.sheds.to_string());
     row("fallbacks", &|a| a.fallbacks.to_string());
+    if arms.iter().any(|(_, a)| a.abandoned > 0) {
+        row("abandoned", &|a| a.abandoned.to_string());
+    }
     row("errors", &|a| {
         let mut errs: Vec<String> = a
             .outcomes

@@ -115,6 +115,11 @@ fn run_info(s: &Scenario, file: &Path, prepared: &Prepared, ex: &Executed) -> Ru
         schedule_len: ex.schedule_len,
         lost_events: ex.lost_events,
         gates: s.gates.clone(),
+        abandoned: ex
+            .stats
+            .iter()
+            .map(|(arm, st)| (arm.as_str().to_string(), st.abandoned))
+            .collect(),
         ..RunInfo::default()
     }
 }
