@@ -1,6 +1,7 @@
 //! Claims of the README checked on the wire: `reasoning_effort` scales the
 //! reasoning length, `capacity.per_model` caps one model and not the other,
-//! and `latency on: first_token` delays the first token, not the headers.
+//! `latency on: first_token` delays the first token, not the headers, and
+//! a body that does not arrive within 30 s gets 408.
 
 mod common;
 use common::*;
@@ -108,4 +109,22 @@ async fn latency_on_first_token_delays_the_token_not_the_headers() {
     );
     s.shutdown().await;
     s2.shutdown().await;
+}
+
+/// "body not received within 30 s: 408", on paused time: the runtime jumps
+/// the 30 s while the client holds back the rest of its body.
+#[tokio::test(start_paused = true)]
+async fn a_body_not_received_within_30_s_gets_408() {
+    let s = start(&instant(3)).await;
+    let head = "POST /chat/completions HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer sk-test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"model\"";
+    let t0 = tokio::time::Instant::now();
+    let (bytes, _) = raw(s.addrs()[0], head.as_bytes(), Duration::from_secs(120)).await;
+    let waited = t0.elapsed();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        waited >= Duration::from_secs(30) && waited < Duration::from_secs(31),
+        "answered after {waited:?}"
+    );
+    s.shutdown().await;
 }
