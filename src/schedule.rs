@@ -173,8 +173,14 @@ mod tests {
             Duration::from_secs(10),
             1,
         );
-        let n = s.count() as f64;
+        let times: Vec<f64> = s.map(|t| t.as_secs_f64()).collect();
+        let n = times.len() as f64;
         assert!((n - 1000.0).abs() < 15.0, "got {n}");
+        // The rate grows: 20t/s integrates to 250 in the first 5 s, 750 after.
+        let first = times.iter().filter(|&&t| t < 5.0).count() as f64;
+        let second = n - first;
+        assert!((first - 250.0).abs() <= 5.0, "first half {first}");
+        assert!((second - 750.0).abs() <= 5.0, "second half {second}");
     }
 
     #[test]
@@ -206,23 +212,56 @@ mod tests {
         // 10,000 expected; Poisson sd = 100, allow 5 sd.
         assert!((a.len() as f64 - 10_000.0).abs() < 500.0, "got {}", a.len());
         assert!(a.windows(2).all(|w| w[0] <= w[1]));
+        // Exponential gaps: standard deviation equal to the mean (CV 1);
+        // even spacing would give 0.
+        let gaps: Vec<f64> = a.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
+        let cv = var.sqrt() / mean;
+        assert!((0.95..1.05).contains(&cv), "coefficient of variation {cv}");
+        let c: Vec<_> =
+            Schedule::new(Shape::Poisson(rate(1000.0)), Duration::from_secs(10), 8).collect();
+        assert_ne!(a[..100], c[..100], "another seed gives other arrivals");
     }
 
     #[test]
     fn sine_never_goes_negative_and_averages_the_mean() {
+        // rate = max(0, 100 + 150 sin(2 pi t / 2s)). It is positive while
+        // sin > -2/3, i.e. outside (pi + a, 2 pi - a) with a = asin(2/3), so
+        // one period holds (100 (pi + 2a) + 300 cos a) / pi requests:
+        // quarters 1 and 2 hold (50 pi + 150) / pi each, quarters 3 and 4
+        // (100 a - 150 (1 - cos a)) / pi each; the mean is 108.8/s.
         let shape = Shape::Sine {
             mean: rate(100.0),
             amplitude: rate(150.0),
             period: Duration::from_secs(2),
         };
+        let a = (2.0f64 / 3.0).asin();
+        let pi = std::f64::consts::PI;
+        let high = (50.0 * pi + 150.0) / pi;
+        let low = (100.0 * a - 150.0 * (1.0 - a.cos())) / pi;
+        let analytic_mean = high + low; // (2 high + 2 low) per 2 s period
+        assert!((analytic_mean - 108.8).abs() < 0.1, "{analytic_mean}");
         let s = Schedule::new(shape, Duration::from_secs(10), 1);
-        let mean = s.mean_rate();
-        assert!(mean > 100.0, "clipped at 0, so the mean rises: {mean}");
-        let n = s.count() as f64;
+        assert!((s.mean_rate() - analytic_mean).abs() < 0.5);
+        let times: Vec<f64> = s.map(|t| t.as_secs_f64()).collect();
+        let n = times.len() as f64;
         assert!(
-            (n - mean * 10.0).abs() < mean * 10.0 * 0.02,
-            "got {n}, want ~{}",
-            mean * 10.0
+            (n - analytic_mean * 10.0).abs() < 5.0,
+            "got {n}, want {}",
+            analytic_mean * 10.0
         );
+        // Five periods: count each quarter of the period over the run.
+        let mut quarters = [0usize; 4];
+        for t in &times {
+            quarters[((t % 2.0) / 0.5) as usize] += 1;
+        }
+        let want = [high * 5.0, high * 5.0, low * 5.0, low * 5.0];
+        for (q, (&got, want)) in quarters.iter().zip(want).enumerate() {
+            assert!(
+                (got as f64 - want).abs() <= 5.0,
+                "quarter {q}: got {got}, want {want:.1} ({quarters:?})"
+            );
+        }
     }
 }

@@ -334,7 +334,7 @@ fn ctrl_c_while_waiting_for_ready_stops_the_command() {
     );
     let sc = dir.join("scenario.yaml");
     std::fs::write(&sc, yaml).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
         .arg("run")
         .arg(&sc)
         .arg("--out")

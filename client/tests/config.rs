@@ -46,18 +46,85 @@ fn the_full_form_parses_and_validates() {
     assert_eq!(c.metrics.listen.unwrap().port(), 9464);
 }
 
+/// `(field, default)` of every row of the README's configuration table.
+fn readme_defaults() -> Vec<(String, String)> {
+    let readme = include_str!("../README.md");
+    let table = readme
+        .split("| field | default | meaning |")
+        .nth(1)
+        .expect("the README has the client: reference table");
+    table
+        .lines()
+        .skip(2) // the separator row
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let unquote = |c: &str| c.trim_matches('`').to_string();
+            (unquote(cells[1]), unquote(cells[2]))
+        })
+        .collect()
+}
+
+/// `a.b.c` and `v` as the YAML `{a: {b: {c: v}}}`, on top of `base`.
+fn with_field(base: &str, path: &str, value: &str) -> ClientConfig {
+    let mut doc: serde_yaml::Value = serde_yaml::from_str(base).unwrap();
+    let mut node = &mut doc;
+    for key in path.split('.') {
+        if node.is_null() {
+            *node = serde_yaml::Value::Mapping(Default::default());
+        }
+        node = node
+            .as_mapping_mut()
+            .unwrap()
+            .entry(key.into())
+            .or_insert(serde_yaml::Value::Null);
+    }
+    *node = serde_yaml::from_str(value).unwrap();
+    serde_yaml::from_value(doc)
+        .unwrap_or_else(|e| panic!("README default `{path}: {value}` does not parse: {e}"))
+}
+
 #[test]
 fn every_section_is_optional_with_documented_defaults() {
-    let c: ClientConfig = serde_yaml::from_str("{}").unwrap();
-    assert_eq!(c, ClientConfig::default());
-    assert_eq!(c.api_key_env, "DEEPSEEK_API_KEY");
-    assert_eq!(c.timeouts.connect, Duration::from_secs(1));
-    assert_eq!(c.timeouts.total, Duration::from_secs(60));
-    assert_eq!(c.retry.max_attempts, 3);
-    assert!(
-        c.breaker.enabled && c.bulkhead.enabled && c.rate_limit.is_none() && c.fallback.is_none()
-    );
-    c.validate().unwrap();
+    // Writing each default the README documents must change nothing: a
+    // wrong row (or a changed default) makes the explicit config differ
+    // from the empty one.
+    let rows = readme_defaults();
+    assert!(rows.len() >= 45, "only {} rows parsed", rows.len());
+    let empty: ClientConfig = serde_yaml::from_str("{}").unwrap();
+    empty.validate().unwrap();
+    let mut checked = 0;
+    for (field, default) in &rows {
+        // A section that is off unless present has no default to write.
+        match default.as_str() {
+            "off" => {
+                match field.as_str() {
+                    "rate_limit" => assert!(empty.rate_limit.is_none()),
+                    "fallback" => assert!(empty.fallback.is_none()),
+                    "metrics.listen" => assert!(empty.metrics.listen.is_none()),
+                    other => panic!("unexpected `off` row {other}"),
+                }
+                continue;
+            }
+            "required" => continue,
+            _ => {}
+        }
+        // Rows inside `rate_limit` compare against a limiter given only
+        // its required rate.
+        let base = if field.starts_with("rate_limit.") {
+            "rate_limit: { rate: 100/s }"
+        } else {
+            "{}"
+        };
+        let implicit: ClientConfig = serde_yaml::from_str(base).unwrap();
+        let explicit = with_field(base, field, default);
+        assert_eq!(
+            explicit, implicit,
+            "README says `{field}` defaults to `{default}`, the code differs"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 42, "{checked} defaults checked");
 }
 
 #[test]

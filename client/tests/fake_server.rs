@@ -99,49 +99,75 @@ async fn a_503_burst_opens_the_breaker_then_half_open_recovers() {
     srv.shutdown().await;
 }
 
+/// Node 0 weighted 10, node 1 weighted 1, smooth weighted round robin: a
+/// retry may only reach node 1 by failover (without it the first call's
+/// attempts all pick node 0).
+fn heavy_first(failover: bool) -> String {
+    format!(
+        "endpoints: [{{url: 'http://n0', weight: 10}}, {{url: 'http://n1', weight: 1}}]\n\
+         balancer: {{ strategy: weighted, ejection: {{ enabled: false }} }}\n\
+         retry: {{ failover: {failover}, backoff: {{ base: 1ms, max: 5ms }} }}\n\
+         breaker: {{ enabled: false }}"
+    )
+}
+
+fn requests_on(srv: &MockServer) -> Vec<u64> {
+    srv.counters().nodes.iter().map(|n| n.requests).collect()
+}
+
 #[tokio::test]
 async fn connection_reset_is_retried_on_another_endpoint() {
-    let srv = server(&format!(
-        "nodes: 2\n{FAST}faults:\n  - reset: {{ nodes: [0] }}\n"
-    ))
-    .await;
-    let c = client("retry: { backoff: { base: 1ms, max: 5ms } }\nbreaker: { enabled: false }\nbalancer: { ejection: { enabled: false } }", &srv);
-    let mut failed_over = 0;
-    for _ in 0..4 {
-        let resp = c.chat(req()).await.expect("failover saves it");
-        if resp.meta.endpoints.len() == 2 {
+    for failover in [true, false] {
+        let srv = server(&format!(
+            "nodes: 2\n{FAST}faults:\n  - reset: {{ nodes: [0] }}\n"
+        ))
+        .await;
+        let c = client(&heavy_first(failover), &srv);
+        let got = c.chat(req()).await;
+        if failover {
+            let resp = got.expect("failover saves it");
             assert_eq!(resp.meta.endpoints, vec![0, 1]);
             assert_eq!(resp.meta.statuses, vec![0, 200]);
-            failed_over += 1;
+            assert_eq!(requests_on(&srv), vec![1, 1]);
         } else {
-            assert_eq!(resp.meta.endpoints, vec![1]);
+            let e = got.expect_err("without failover the retries hit the resetting node");
+            assert_eq!(e.meta.endpoints, vec![0, 0, 0]);
+            assert_eq!(e.meta.statuses, vec![0, 0, 0]);
+            assert_eq!(e.class(), "connection");
+            assert_eq!(requests_on(&srv), vec![3, 0]);
         }
+        srv.shutdown().await;
     }
-    assert!(
-        failed_over >= 1,
-        "round robin sent at least one first attempt to node 0"
-    );
-    srv.shutdown().await;
 }
 
 #[tokio::test]
 async fn stream_drop_before_the_first_token_is_retried() {
-    let srv = server(&format!(
-        "nodes: 2\n{FAST}faults:\n  - stream_drop: {{ after_tokens: 0, mode: rst, nodes: [0] }}\n"
-    ))
-    .await;
-    let c = client(
-        "retry: { backoff: { base: 1ms, max: 5ms } }\nbreaker: { enabled: false }",
-        &srv,
-    );
-    let s = c.chat_stream(req()).await.expect("second node streams");
-    assert_eq!(s.meta().endpoints, vec![0, 1]);
-    let items: Vec<_> = s.collect().await;
-    assert!(items.iter().all(Result::is_ok), "{items:?}");
-    assert!(items
-        .iter()
-        .any(|c| c.as_ref().is_ok_and(|c| c.has_token())));
-    srv.shutdown().await;
+    for failover in [true, false] {
+        let srv = server(&format!(
+            "nodes: 2\n{FAST}faults:\n  - stream_drop: {{ after_tokens: 0, mode: rst, nodes: [0] }}\n"
+        ))
+        .await;
+        let c = client(&heavy_first(failover), &srv);
+        match c.chat_stream(req()).await {
+            Ok(s) => {
+                assert!(failover, "without failover no attempt reaches node 1");
+                assert_eq!(s.meta().endpoints, vec![0, 1]);
+                let items: Vec<_> = s.collect().await;
+                let text: String = items
+                    .iter()
+                    .map(|i| i.as_ref().expect("no error item").content().unwrap_or(""))
+                    .collect();
+                assert!(!text.is_empty(), "tokens arrived: {items:?}");
+                assert_eq!(requests_on(&srv), vec![1, 1]);
+            }
+            Err(e) => {
+                assert!(!failover, "failover should have saved the stream: {e}");
+                assert_eq!(e.meta.endpoints, vec![0, 0, 0]);
+                assert_eq!(requests_on(&srv), vec![3, 0]);
+            }
+        }
+        srv.shutdown().await;
+    }
 }
 
 #[tokio::test]
@@ -325,15 +351,68 @@ async fn truncated_json_is_a_retried_decode_error() {
     srv.shutdown().await;
 }
 
+/// A loopback relay in front of `upstream` that records the first bytes of
+/// every connection: the wire protocol as the client spoke it.
+async fn preface_recorder(
+    upstream: std::net::SocketAddr,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut first = vec![0u8; 24];
+                let n = inbound.read(&mut first).await.unwrap_or(0);
+                first.truncate(n);
+                log.lock().unwrap().push(first.clone());
+                let mut outbound = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                tokio::io::AsyncWriteExt::write_all(&mut outbound, &first)
+                    .await
+                    .unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            });
+        }
+    });
+    (url, seen)
+}
+
 #[tokio::test]
 async fn http2_prior_knowledge_works_against_the_fake_server() {
     let srv = server(FAST).await;
-    let c = client("pool: { http2: true }", &srv);
-    let resp = c.chat(req()).await.expect("h2c call");
-    assert_eq!(resp.meta.statuses, vec![200]);
-    let s = c.chat_stream(req()).await.expect("h2c stream");
-    let items: Vec<_> = s.collect().await;
-    assert!(items.iter().all(Result::is_ok));
+    for http2 in [true, false] {
+        let (url, seen) = preface_recorder(srv.addrs()[0]).await;
+        let cfg: ClientConfig =
+            serde_yaml::from_str(&format!("pool: {{ http2: {http2} }}")).unwrap();
+        let c = Client::builder(cfg)
+            .endpoints(vec![url])
+            .api_key("sk-fake")
+            .build()
+            .unwrap();
+        let resp = c.chat(req()).await.expect("call");
+        assert_eq!(resp.meta.statuses, vec![200]);
+        assert!(!resp.content().unwrap_or("").is_empty());
+        let s = c.chat_stream(req()).await.expect("stream");
+        let items: Vec<_> = s.collect().await;
+        let text: String = items
+            .iter()
+            .map(|i| i.as_ref().expect("no error item").content().unwrap_or(""))
+            .collect();
+        assert!(!text.is_empty(), "{items:?}");
+        let seen = seen.lock().unwrap().clone();
+        assert!(!seen.is_empty());
+        for first in &seen {
+            assert_eq!(
+                first.starts_with(b"PRI * HTTP/2.0"),
+                http2,
+                "http2: {http2}, connection opened with {:?}",
+                String::from_utf8_lossy(first)
+            );
+        }
+    }
     srv.shutdown().await;
 }
 

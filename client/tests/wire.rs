@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use resilient_client::types::FinishReason;
 use resilient_client::{
     ChatRequest, Client, ClientConfig, ClientEvent, Error, FallbackKind, Message, Model,
 };
@@ -183,6 +184,43 @@ async fn retry_after_is_waited_out() {
 }
 
 #[tokio::test]
+async fn honor_retry_after_false_retries_on_the_backoff_alone() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "2")
+                .set_body_json(err_body("slow down")),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body()))
+        .mount(&server)
+        .await;
+    let cfg = config(
+        "retry: { honor_retry_after: false, backoff: { base: 1ms, max: 5ms } }\nbreaker: { enabled: false }",
+    );
+    let c = client(cfg, &[&server]);
+    let mut events = c.events();
+    let t0 = Instant::now();
+    let resp = c.chat(req()).await.expect("the retry succeeds");
+    assert_eq!(resp.meta.statuses, vec![429, 200]);
+    assert!(
+        t0.elapsed() < Duration::from_millis(1500),
+        "did not wait the 2 s Retry-After: {:?}",
+        t0.elapsed()
+    );
+    match events.try_recv().expect("retry event") {
+        ClientEvent::Retry { delay, .. } => {
+            assert!(delay <= Duration::from_millis(5), "backoff only: {delay:?}")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn retry_after_beyond_the_deadline_fails_fast() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -251,25 +289,47 @@ async fn empty_retry_budget_stops_the_retry() {
     assert_eq!(events.try_recv().unwrap(), ClientEvent::BudgetExhausted);
 }
 
+/// Two endpoints weighted 10:1 under smooth weighted round robin: without
+/// failover every attempt of the first call goes to the heavy endpoint
+/// (picks 0, 0, 0), so only failover explains a retry reaching the light one.
+fn heavy_first(failover: bool) -> ClientConfig {
+    config(&format!(
+        "endpoints: [{{url: 'http://heavy', weight: 10}}, {{url: 'http://light', weight: 1}}]\n\
+         balancer: {{ strategy: weighted, ejection: {{ enabled: false }} }}\n\
+         retry: {{ failover: {failover}, backoff: {{ base: 1ms, max: 5ms }} }}\n\
+         breaker: {{ enabled: false }}"
+    ))
+}
+
 #[tokio::test]
 async fn a_failed_attempt_fails_over_to_the_other_endpoint() {
-    let bad = MockServer::start().await;
-    let good = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(502))
-        .mount(&bad)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body()))
-        .mount(&good)
-        .await;
-    let c = client(config(""), &[&bad, &good]);
-    for _ in 0..4 {
-        let resp = c.chat(req()).await.expect("failover saves every call");
-        let eps = &resp.meta.endpoints;
-        assert_eq!(*eps.last().unwrap(), 1, "answered by the good endpoint");
-        if eps.len() == 2 {
-            assert_ne!(eps[0], eps[1], "the retry went elsewhere");
+    for failover in [true, false] {
+        let bad = MockServer::start().await;
+        let good = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(502))
+            .mount(&bad)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(ok_body()))
+            .mount(&good)
+            .await;
+        let c = client(heavy_first(failover), &[&bad, &good]);
+        let got = c.chat(req()).await;
+        let (bad_hits, good_hits) = (
+            bad.received_requests().await.unwrap().len(),
+            good.received_requests().await.unwrap().len(),
+        );
+        if failover {
+            let resp = got.expect("failover sends the retry to the light endpoint");
+            assert_eq!(resp.meta.endpoints, vec![0, 1]);
+            assert_eq!(resp.meta.statuses, vec![502, 200]);
+            assert_eq!((bad_hits, good_hits), (1, 1));
+        } else {
+            let e = got.expect_err("without failover every attempt stays on the heavy endpoint");
+            assert_eq!(e.meta.endpoints, vec![0, 0, 0]);
+            assert_eq!(e.meta.statuses, vec![502, 502, 502]);
+            assert_eq!((bad_hits, good_hits), (3, 0));
         }
     }
 }
@@ -523,15 +583,24 @@ async fn refused_connections_are_typed_and_fail_over() {
         .respond_with(ResponseTemplate::new(200).set_body_json(ok_body()))
         .mount(&live)
         .await;
-    let c = Client::builder(cfg)
-        .endpoints(vec![dead, live.uri()])
-        .api_key(KEY)
-        .build()
-        .unwrap();
-    for _ in 0..3 {
-        let resp = c.chat(req()).await.expect("the live endpoint answers");
-        assert_eq!(*resp.meta.endpoints.last().unwrap(), 1);
+    for failover in [true, false] {
+        let c = Client::builder(heavy_first(failover))
+            .endpoints(vec![dead.clone(), live.uri()])
+            .api_key(KEY)
+            .build()
+            .unwrap();
+        let got = c.chat(req()).await;
+        if failover {
+            let resp = got.expect("the retry fails over to the live endpoint");
+            assert_eq!(resp.meta.endpoints, vec![0, 1]);
+            assert_eq!(resp.meta.statuses, vec![0, 200]);
+        } else {
+            let e = got.expect_err("without failover the retries stay on the dead endpoint");
+            assert_eq!(e.meta.endpoints, vec![0, 0, 0]);
+            assert_eq!(e.class(), "connection");
+        }
     }
+    assert_eq!(live.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -548,5 +617,15 @@ async fn an_unterminated_done_at_eof_still_ends_the_stream_cleanly() {
         .await
         .unwrap();
     let items: Vec<_> = s.collect().await;
-    assert!(items.iter().all(Result::is_ok), "{items:?}");
+    let text: String = items
+        .iter()
+        .map(|i| i.as_ref().expect("no error item").content().unwrap_or(""))
+        .collect();
+    assert_eq!(text, "x", "{items:?}");
+    assert!(
+        items.iter().any(|i| i
+            .as_ref()
+            .is_ok_and(|c| c.finish_reason() == Some(&FinishReason::Stop))),
+        "the last chunk (finish_reason stop) arrived: {items:?}"
+    );
 }

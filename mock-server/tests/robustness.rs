@@ -19,7 +19,9 @@ async fn garbage_and_slow_headers_are_dropped_and_server_lives() {
     .await;
     assert_ne!(end, End::Timeout);
     assert!(bytes.is_empty() || bytes.starts_with(b"HTTP/1.1 400"));
-    // A client that never finishes its head is cut off by the header timeout.
+    // A client that never finishes its head is cut off by the header
+    // timeout, after 1x to 2x of it as documented (300..600 ms; plus 300 ms
+    // of scheduling slack on a busy machine).
     let t = Instant::now();
     let mut slow = TcpStream::connect(addr).await.unwrap();
     slow.write_all(b"POST /chat/completions HTTP/1.1\r\nHost: x\r\n")
@@ -27,7 +29,11 @@ async fn garbage_and_slow_headers_are_dropped_and_server_lives() {
         .unwrap();
     let (_, end) = read_all(&mut slow, Duration::from_secs(5)).await;
     assert_ne!(end, End::Timeout);
-    assert!(t.elapsed() < Duration::from_secs(3));
+    let cut = t.elapsed();
+    assert!(
+        cut >= Duration::from_millis(300) && cut < Duration::from_millis(900),
+        "cut after {cut:?}, documented 300..600 ms"
+    );
     // A body shorter than its Content-Length, then the client leaves.
     let mut s2 = TcpStream::connect(addr).await.unwrap();
     s2.write_all(b"POST /chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: 100\r\n\r\n{\"mo").await.unwrap();

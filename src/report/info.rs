@@ -50,7 +50,8 @@ pub struct RunInfo {
     pub stream: bool,
     /// Fault phases.
     pub phases: Vec<PhaseInfo>,
-    /// Endpoints (base URLs) given to the client, node order.
+    /// Endpoints given to the client as the report names them (`node0`,
+    /// `node1`, ...), node order.
     pub endpoints: Vec<String>,
     /// Times the generator hit `max_in_flight`.
     pub max_in_flight_hits: u64,
@@ -71,6 +72,9 @@ pub struct RunInfo {
     /// Arms that are external systems under test: their attempts come
     /// from the journal, not from a client's own account.
     pub external_arms: Vec<String>,
+    /// Requests abandoned after the drain limit (or a second Ctrl-C), by
+    /// arm name: started, never ended, so without an outcome.
+    pub abandoned: std::collections::BTreeMap<String, u64>,
 }
 
 impl Default for RunInfo {
@@ -98,6 +102,7 @@ impl Default for RunInfo {
             verdicts: Vec::new(),
             journal_offset_s: 0.0,
             external_arms: Vec::new(),
+            abandoned: Default::default(),
         }
     }
 }

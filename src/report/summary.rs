@@ -190,6 +190,11 @@ pub struct ArmSummary {
     /// `journal` (what the fake server saw: external systems under test).
     #[serde(default = "client_via")]
     pub attempts_from: String,
+    /// Requests abandoned in flight after the drain limit (or a second
+    /// Ctrl-C): started, never ended, not in `requests`. 0 in summaries
+    /// written before it existed.
+    #[serde(default)]
+    pub abandoned: u64,
 }
 
 /// The verdicts of one arm, judged from the fake server's journal alone
@@ -357,6 +362,7 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
                 ) {
                     from_journal(&mut summary, v);
                 }
+                summary.abandoned = info.abandoned.get(a.arm.as_str()).copied().unwrap_or(0);
                 (a.arm.as_str().to_string(), summary)
             })
             .collect(),
@@ -476,6 +482,7 @@ fn arm_summary(a: &ArmData, window_s: f64, known_endpoints: &[String]) -> ArmSum
         verdicts: None,
         examples: a.notes.clone(),
         attempts_from: "client".into(),
+        abandoned: 0,
     }
 }
 

@@ -64,6 +64,9 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
     row("breaker opens", &|a| inside(a, a.breaker.opens as u64));
     row("sheds", &|a| inside(a, a.sheds as u64));
     row("fallbacks", &|a| inside(a, a.fallbacks as u64));
+    if arms.iter().any(|(_, a)| a.abandoned > 0) {
+        row("abandoned", &|a| a.abandoned.to_string());
+    }
     row("errors", &|a| {
         let mut errs: Vec<String> = a
             .outcomes

@@ -133,6 +133,11 @@ fn run_info(s: &Scenario, file: &Path, prepared: &Prepared, ex: &Executed) -> Ru
             .filter(|r| r.is_external())
             .map(|r| r.arm.as_str().to_string())
             .collect(),
+        abandoned: ex
+            .stats
+            .iter()
+            .map(|(arm, st)| (arm.as_str().to_string(), st.abandoned))
+            .collect(),
         ..RunInfo::default()
     }
 }

@@ -6,6 +6,8 @@
 pub mod load;
 mod overrides;
 pub mod under_test;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -212,7 +214,8 @@ pub enum ScenarioError {
 }
 
 /// Read, parse and validate a scenario file, applying `--set key=value`
-/// overrides (dotted paths) after the file itself parsed cleanly.
+/// overrides (dotted paths, `[i]` for list elements) before it is checked,
+/// so a `--set` can also fix a value the file gets wrong.
 pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
         path: path.to_path_buf(),
@@ -223,10 +226,10 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
 
 /// Parse scenario text (see [`load`]). `origin` names it in errors.
 pub fn parse(text: &str, origin: &str, sets: &[String]) -> Result<Scenario, ScenarioError> {
-    // First the file as written, so errors carry its line and column.
-    let scenario: Scenario = from_yaml(serde_yaml::Deserializer::from_str(text), origin)?;
+    // The file as written, so errors carry its line and column.
+    let as_written = from_yaml(serde_yaml::Deserializer::from_str(text), origin);
     let scenario = if sets.is_empty() {
-        scenario
+        as_written?
     } else {
         let mut value: serde_yaml::Value =
             serde_yaml::from_str(text).map_err(|e| parse_error(origin, e, String::new()))?;
@@ -238,10 +241,34 @@ pub fn parse(text: &str, origin: &str, sets: &[String]) -> Result<Scenario, Scen
                 message,
             })?;
         }
-        from_yaml(value, &format!("{origin} (after --set)"))?
+        match (
+            from_yaml(value, &format!("{origin} (after --set)")),
+            as_written,
+        ) {
+            (Ok(s), _) => s,
+            // A field no `--set` touched is wrong in the file: the file's
+            // error, which has the line and column.
+            (Err(ScenarioError::Parse { field, .. }), Err(e)) if !overridden(&field, sets) => {
+                return Err(e)
+            }
+            (Err(e), _) => return Err(e),
+        }
     };
     validate(&scenario, origin)?;
     Ok(scenario)
+}
+
+/// Is the field of an error (`server.phases[0].at: `) set, or inside a
+/// value set, by one of `sets`?
+fn overridden(field: &str, sets: &[String]) -> bool {
+    let norm = |p: &str| p.trim().replace('[', ".").replace(']', "");
+    let field = norm(field.trim_end_matches(": "));
+    sets.iter()
+        .filter_map(|s| s.split_once('='))
+        .any(|(key, _)| {
+            let key = norm(key);
+            field == key || field.starts_with(&format!("{key}."))
+        })
 }
 
 fn from_yaml<'de, D>(de: D, origin: &str) -> Result<Scenario, ScenarioError>
@@ -312,6 +339,19 @@ fn validate(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
         return Err(invalid(
             "compare: lists arms to compare with the system under test; with `load.via: direct` there is no client to compare, remove one of them".into(),
         ));
+    }
+    // Settings `harness run` would otherwise ignore silently: one seed and
+    // one place for addresses.
+    if let Some(seed) = s.server.seed {
+        return Err(invalid(format!(
+            "server.seed ({seed}): a scenario has one seed, the top-level `seed:` (it seeds the faults, the schedule and request sampling); write `seed: {seed}` at the top level and remove server.seed (server.seed is for a server file given to `harness mock` or `mock-server` alone)"
+        )));
+    }
+    if !s.client.endpoints.is_empty() {
+        return Err(invalid(format!(
+            "client.endpoints ({} given): the harness aims the client at the embedded fake server's nodes, or at target.url, and would ignore these URLs; remove client.endpoints (to use a server already running, list its base URLs under target.url)",
+            s.client.endpoints.len()
+        )));
     }
     if s.target.is_none() {
         s.server.validate().map_err(|e| invalid(e.to_string()))?;

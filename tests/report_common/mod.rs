@@ -28,7 +28,8 @@ pub struct Synth {
     pub stream: bool,
 }
 
-pub const ENDPOINTS: [&str; 2] = ["http://127.0.0.1:41001", "http://127.0.0.1:41002"];
+/// Endpoints as the binary names them in every report file (`node<i>`).
+pub const ENDPOINTS: [&str; 2] = ["node0", "node1"];
 
 /// Known uncorrected latency of request `i`: 1..=100 ms cycling, so each
 /// value has the same share and p50 = 50 ms, p99 = 99 ms exactly.

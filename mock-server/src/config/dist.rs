@@ -350,4 +350,40 @@ mod tests {
         assert!((0.09..0.11).contains(&median), "median {median}");
         assert!((0.85..1.2).contains(&p99), "p99 {p99}");
     }
+
+    fn sorted_draws(yaml: &str, n: usize) -> Vec<f64> {
+        let d: DurationDist = serde_yaml::from_str(yaml).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let mut v: Vec<f64> = (0..n).map(|_| d.0.sample(&mut rng)).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    }
+
+    #[test]
+    fn normal_has_its_mean_and_stddev_and_clamps_at_zero() {
+        let v = sorted_draws("{normal: {mean: 200ms, stddev: 50ms}}", 20_000);
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+        assert!((mean - 0.2).abs() < 0.002, "mean {mean}");
+        assert!((sd - 0.05).abs() < 0.002, "stddev {sd}");
+        // mean 10 ms, stddev 50 ms: P(draw < 0) = P(Z < -0.2) = 42%, all at 0.
+        let v = sorted_draws("{normal: {mean: 10ms, stddev: 50ms}}", 20_000);
+        assert!(v[0] >= 0.0, "never negative");
+        let zeros = v.iter().filter(|&&x| x == 0.0).count() as f64 / v.len() as f64;
+        assert!((0.40..0.44).contains(&zeros), "share clamped to 0: {zeros}");
+    }
+
+    #[test]
+    fn pareto_has_its_minimum_and_tail() {
+        // P(X > x) = (scale / x)^shape: median scale 2^(1/shape), p90 scale
+        // 10^(1/shape), p99 scale 100^(1/shape).
+        let v = sorted_draws("{pareto: {scale: 100ms, shape: 1.5}}", 40_000);
+        assert!(v[0] >= 0.1, "minimum is the scale: {}", v[0]);
+        let q = |p: f64| v[(p * v.len() as f64) as usize];
+        // Tolerances: about 3 standard errors of each sample quantile.
+        for (p, want, tol) in [(0.5, 2f64, 0.03), (0.9, 10.0, 0.05), (0.99, 100.0, 0.12)] {
+            let want = 0.1 * want.powf(1.0 / 1.5);
+            assert!((q(p) - want).abs() < want * tol, "p{p}: {} vs {want}", q(p));
+        }
+    }
 }
