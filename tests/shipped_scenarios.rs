@@ -1,27 +1,49 @@
 //! The README's claim about `scenarios/*.yaml`: each runs under a minute and
 //! passes its own gates. Every file is bounded (duration plus the drain
 //! limit under 60 s), and each is run shortened, with its fault phase moved
-//! into the shortened window, and gated.
+//! and scaled into the shortened window, and gated.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-/// Per shipped scenario, the flags that shorten it and keep its story.
+/// Per shipped scenario, the flags that shorten it and keep its story: the
+/// fault phase takes the same share of the shortened run as of the full one.
 const SHORTENED: &[(&str, &[&str])] = &[
     ("baseline", &["--duration", "5s"]),
     (
         "brownout",
-        &["--duration", "8s", "--set", "server.phases[0].at=2s"],
+        &[
+            "--duration",
+            "8s",
+            "--set",
+            "server.phases[0].at=2s",
+            "--set",
+            "server.phases[0].for=3s",
+        ],
     ),
     ("ci-smoke", &["--duration", "8s"]),
     ("connection-drops", &["--duration", "6s"]),
     (
         "queue-wait",
-        &["--duration", "8s", "--set", "server.phases[0].at=1s"],
+        &[
+            "--duration",
+            "8s",
+            "--set",
+            "server.phases[0].at=1s",
+            "--set",
+            "server.phases[0].for=5s",
+        ],
     ),
     (
         "rate-limit-storm",
-        &["--duration", "6s", "--set", "server.phases[0].at=1s"],
+        &[
+            "--duration",
+            "6s",
+            "--set",
+            "server.phases[0].at=1s",
+            "--set",
+            "server.phases[0].for=3s",
+        ],
     ),
     (
         "report-card",
@@ -29,7 +51,14 @@ const SHORTENED: &[(&str, &[&str])] = &[
     ),
     (
         "slow-stream",
-        &["--duration", "8s", "--set", "server.phases[0].at=2s"],
+        &[
+            "--duration",
+            "8s",
+            "--set",
+            "server.phases[0].at=2s",
+            "--set",
+            "server.phases[0].for=3s",
+        ],
     ),
 ];
 
