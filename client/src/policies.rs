@@ -168,11 +168,9 @@ mod tests {
             "client.breaker.failure_rate_threshold must be greater than 0%"
         );
         let c = ClientConfig {
-            rate_limit: Some(crate::policy::rate_limit::RateLimitConfig {
-                rate: PerSecond::new(0.0).unwrap(),
-                burst: 1,
-                max_wait: Duration::ZERO,
-            }),
+            rate_limit: Some(crate::policy::rate_limit::RateLimitConfig::new(
+                PerSecond::new(0.0).unwrap(),
+            )),
             ..Default::default()
         };
         assert!(field_and_text(&c)

@@ -27,5 +27,7 @@ pub use breaker::{
 };
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit, InvalidBulkhead, Shed};
 pub use ejection::{EjectionConfig, EjectionEvent, InvalidEjection, OutlierDetector};
-pub use rate_limit::{InvalidRateLimit, RateLimitConfig, RateLimited, RateLimiter};
+pub use rate_limit::{
+    Algorithm as RateLimitAlgorithm, InvalidRateLimit, RateLimitConfig, RateLimited, RateLimiter,
+};
 pub use retry_budget::{InvalidRetryBudget, RetryBudget, RetryBudgetConfig};
