@@ -34,22 +34,16 @@ impl FixedWindow {
         }
     }
 
-    fn index(&self, origin: Instant, now: Instant) -> u64 {
-        let since =
-            u64::try_from(now.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX);
-        since / self.window_ns
-    }
-
-    fn start(&self, origin: Instant, win: u64) -> Instant {
-        let off = Duration::from_nanos(win.saturating_mul(self.window_ns));
-        origin.checked_add(off).unwrap_or(origin)
+    fn offset(origin: Instant, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
     }
 
     pub(super) fn wait_for(&self, now: Instant) -> Duration {
         let Some(origin) = self.origin else {
             return Duration::ZERO;
         };
-        if self.index(origin, now) > self.win {
+        let now_ns = Self::offset(origin, now);
+        if now_ns / self.window_ns > self.win {
             return Duration::ZERO;
         }
         let slot_win = if self.count < self.limit {
@@ -57,12 +51,13 @@ impl FixedWindow {
         } else {
             self.win + 1
         };
-        self.start(origin, slot_win).saturating_duration_since(now)
+        let start_ns = slot_win.saturating_mul(self.window_ns);
+        Duration::from_nanos(start_ns.saturating_sub(now_ns))
     }
 
     pub(super) fn commit(&mut self, now: Instant) {
         let origin = *self.origin.get_or_insert(now);
-        let cur = self.index(origin, now);
+        let cur = Self::offset(origin, now) / self.window_ns;
         if cur > self.win {
             self.win = cur;
             self.count = 0;

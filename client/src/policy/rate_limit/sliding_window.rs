@@ -16,37 +16,54 @@ use tokio::time::Instant;
 /// Log of the last `limit` admissions. Pure: every call takes `now`.
 #[derive(Clone, Debug)]
 pub(super) struct SlidingWindow {
-    window: Duration,
+    window_ns: u64,
     limit: usize,
-    /// Admission instants, oldest first, non-decreasing; at most `limit`.
-    log: VecDeque<Instant>,
+    /// The first request's instant; the log holds offsets from it in ns
+    /// (integer math instead of `Instant` arithmetic on every decision).
+    origin: Option<Instant>,
+    /// Admission offsets, oldest first, non-decreasing; at most `limit`.
+    log: VecDeque<u64>,
 }
 
 impl SlidingWindow {
     /// `limit` must be at least 1 (checked by the caller).
     pub(super) fn new(window: Duration, limit: usize) -> Self {
         Self {
-            window,
+            window_ns: u64::try_from(window.as_nanos()).unwrap_or(u64::MAX),
             limit,
+            origin: None,
             log: VecDeque::with_capacity(limit),
         }
     }
 
-    pub(super) fn wait_for(&self, now: Instant) -> Duration {
+    fn offset(origin: Instant, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// The offset of the next free slot at or after `now_ns`.
+    fn slot(&self, now_ns: u64) -> u64 {
         match self.log.front() {
             Some(&oldest) if self.log.len() >= self.limit => {
-                let free_at = oldest.checked_add(self.window).unwrap_or(oldest);
-                free_at.saturating_duration_since(now)
+                now_ns.max(oldest.saturating_add(self.window_ns))
             }
-            _ => Duration::ZERO,
+            _ => now_ns,
         }
     }
 
+    pub(super) fn wait_for(&self, now: Instant) -> Duration {
+        let Some(origin) = self.origin else {
+            return Duration::ZERO;
+        };
+        let now_ns = Self::offset(origin, now);
+        Duration::from_nanos(self.slot(now_ns) - now_ns)
+    }
+
     pub(super) fn commit(&mut self, now: Instant) {
-        // The slot is at or after every logged instant: a booking ahead only
+        let origin = *self.origin.get_or_insert(now);
+        // The slot is at or after every logged offset: a booking ahead only
         // happens when the log is full, at `oldest + window`, which is no
         // earlier than the newest entry (itself at most `older + window`).
-        let at = now + self.wait_for(now);
+        let at = self.slot(Self::offset(origin, now));
         if self.log.len() >= self.limit {
             self.log.pop_front();
         }
