@@ -30,6 +30,7 @@ fn outcome(i: u64, stream: bool) -> Outcome {
         statuses: vec![200],
         attempts: 1,
         queue_wait: Duration::from_micros(i % 100),
+        priority: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use resilient_client::Priority;
 use serde::Serialize;
 
 /// Which client a request went through: the resilient client under test, or
@@ -129,6 +130,8 @@ pub struct Outcome {
     pub attempts: u32,
     /// Time spent waiting in the client's queue / rate limiter.
     pub queue_wait: Duration,
+    /// The request's priority class (`load.requests[].priority`).
+    pub priority: Priority,
 }
 
 impl Outcome {
@@ -146,6 +149,7 @@ impl Outcome {
             statuses: Vec::new(),
             attempts: 0,
             queue_wait: Duration::ZERO,
+            priority: Priority::Normal,
         }
     }
 

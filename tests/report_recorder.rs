@@ -71,6 +71,7 @@ fn late_ticks_and_live_stats() {
         statuses: vec![200],
         attempts: 1,
         queue_wait: Duration::ZERO,
+        priority: Default::default(),
     };
     for t in (0..2000).step_by(10) {
         rec.record(&mk(
@@ -153,6 +154,7 @@ fn absurd_timestamps_do_not_panic_or_grow_memory() {
             statuses: Vec::new(),
             attempts: u32::MAX,
             queue_wait: Duration::MAX,
+            priority: Default::default(),
         });
     }
     rec.record_event(EventRecord {

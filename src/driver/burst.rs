@@ -51,6 +51,7 @@ mod tests {
             statuses: vec![200],
             attempts: 1,
             queue_wait: Duration::ZERO,
+            priority: Default::default(),
         }
     }
 

@@ -111,6 +111,7 @@ pub fn run(dir: &std::path::Path, s: &Synth) -> (RunData, RunInfo) {
                 statuses,
                 attempts,
                 queue_wait: Duration::from_micros(100),
+                priority: Default::default(),
             });
             if failing && *arm == Arm::Resilient {
                 rec.record_event(EventRecord {

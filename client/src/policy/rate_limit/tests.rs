@@ -161,11 +161,15 @@ fn sliding_window_books_the_slot_one_window_after_the_oldest() {
 #[test]
 fn leaky_bucket_spaces_every_admission_by_one_interval() {
     let t0 = Instant::now();
-    let mut l = limiter(Algorithm::LeakyBucket, 100.0, 50, 1000); // 10 ms; burst ignored
-                                                                  // After a long idle there is still no burst: a queue, one per 10 ms.
+    // 10 ms apart; `burst` is ignored. After a long idle there is still no
+    // burst: a queue, one per 10 ms.
+    let mut l = limiter(Algorithm::LeakyBucket, 100.0, 50, 1000);
     let later = t0 + Duration::from_secs(60);
     let waits: Vec<Duration> = (0..5).map(|_| l.reserve(later).unwrap()).collect();
-    assert_eq!(waits, vec![Duration::ZERO, 10 * MS, 20 * MS, 30 * MS, 40 * MS]);
+    assert_eq!(
+        waits,
+        vec![Duration::ZERO, 10 * MS, 20 * MS, 30 * MS, 40 * MS]
+    );
     // Now-or-never under a flood: admissions exactly 10 ms apart.
     let mut l = limiter(Algorithm::LeakyBucket, 100.0, 50, 0);
     let admitted = edge_burst(&mut l, t0);
