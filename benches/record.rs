@@ -31,6 +31,7 @@ fn outcome(i: u64, stream: bool) -> Outcome {
         attempts: 1,
         queue_wait: Duration::from_micros(i % 100),
         note: None,
+        priority: Default::default(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! phases and faults, the client's policies, comparison arms and gates.
 
 use crate::scenario::{self, Scenario};
+use resilient_client::policy::RateLimitAlgorithm;
 
 /// A human description of what a scenario will do.
 pub fn describe(s: &Scenario) -> String {
@@ -206,11 +207,19 @@ fn describe_client(c: &resilient_client::ClientConfig) -> String {
         let _ = writeln!(out, "          breaker off");
     }
     if let Some(l) = &c.rate_limit {
+        let shape = match l.algorithm {
+            RateLimitAlgorithm::Gcra => format!("burst {}", l.burst),
+            RateLimitAlgorithm::FixedWindow | RateLimitAlgorithm::SlidingWindow => {
+                format!("per {} window", d(l.window))
+            }
+            RateLimitAlgorithm::LeakyBucket => "no burst".to_owned(),
+        };
         let _ = writeln!(
             out,
-            "          rate limit {} burst {}, wait up to {}",
+            "          rate limit {} {} {}, wait up to {}",
+            l.algorithm.name(),
             l.rate,
-            l.burst,
+            shape,
             d(l.max_wait)
         );
     }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use resilient_client::Priority;
 use serde::Serialize;
 
 /// Which system under test a request went through: the resilient client
@@ -169,6 +170,8 @@ pub struct Outcome {
     /// What went wrong, for the few outcomes that keep an example in the
     /// summary (an external system's protocol errors).
     pub note: Option<Box<str>>,
+    /// The request's priority class (`load.requests[].priority`).
+    pub priority: Priority,
 }
 
 impl Outcome {
@@ -187,6 +190,7 @@ impl Outcome {
             attempts: 0,
             queue_wait: Duration::ZERO,
             note: None,
+            priority: Priority::Normal,
         }
     }
 

@@ -72,6 +72,7 @@ fn late_ticks_and_live_stats() {
         attempts: 1,
         queue_wait: Duration::ZERO,
         note: None,
+        priority: Default::default(),
     };
     for t in (0..2000).step_by(10) {
         rec.record(&mk(
@@ -155,6 +156,7 @@ fn absurd_timestamps_do_not_panic_or_grow_memory() {
             attempts: u32::MAX,
             queue_wait: Duration::MAX,
             note: Some("a note".into()),
+            priority: Default::default(),
         });
     }
     rec.record_event(EventRecord {

@@ -54,6 +54,9 @@ pub struct ClientConfig {
     pub balancer: BalancerSection,
     /// What answers when everything failed; absent = no fallback.
     pub fallback: Option<FallbackConfig>,
+    /// Priority classes: bulkhead shares and a fallback per class; absent =
+    /// every request alike. A class's fallback replaces `fallback`.
+    pub priorities: Option<crate::policy::priority::PrioritiesConfig>,
     /// Optional Prometheus endpoint.
     pub metrics: MetricsConfig,
 }
@@ -71,6 +74,7 @@ impl Default for ClientConfig {
             bulkhead: BulkheadConfig::default(),
             balancer: BalancerSection::default(),
             fallback: None,
+            priorities: None,
             metrics: MetricsConfig::default(),
         }
     }
@@ -318,7 +322,8 @@ pub struct MetricsConfig {
 
 impl ClientConfig {
     /// The `compare: [raw]` arm: same endpoints, timeouts and pool; one
-    /// attempt, and no breaker, limiter, bulkhead, ejection or fallback.
+    /// attempt, and no breaker, limiter, bulkhead, ejection, priority
+    /// classes or fallback.
     pub fn bare(&self) -> ClientConfig {
         let mut c = self.clone();
         c.retry.max_attempts = 1;
@@ -328,6 +333,7 @@ impl ClientConfig {
         c.bulkhead.enabled = false;
         c.balancer.ejection.enabled = false;
         c.fallback = None;
+        c.priorities = None;
         c.metrics.listen = None;
         c
     }

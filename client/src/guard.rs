@@ -13,20 +13,28 @@ use tokio::time::Instant;
 use crate::error::Error;
 use crate::policy::breaker::Permit;
 use crate::policy::bulkhead::BulkheadPermit;
+use crate::policy::priority::ClassPermit;
 use crate::state::{Inner, Shared};
 
 /// The bulkhead slot of a call plus the in-flight gauge; both end on drop.
 pub(crate) struct Admission {
     _permit: BulkheadPermit,
+    /// The priority class's slot, when `priorities` is on.
+    _class: Option<ClassPermit>,
     in_flight: Gauge,
 }
 
 impl Admission {
     /// Holds `permit` and counts the call in `in_flight` until dropped.
-    pub(crate) fn new(permit: BulkheadPermit, in_flight: &Gauge) -> Self {
+    pub(crate) fn new(
+        permit: BulkheadPermit,
+        class: Option<ClassPermit>,
+        in_flight: &Gauge,
+    ) -> Self {
         in_flight.inc();
         Admission {
             _permit: permit,
+            _class: class,
             in_flight: in_flight.clone(),
         }
     }

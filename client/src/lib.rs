@@ -48,5 +48,6 @@ pub use events::ClientEvent;
 pub use fallback::STATIC_MODEL;
 pub use meta::{CallMeta, FallbackKind};
 pub use policy::breaker::BreakerState;
+pub use policy::priority::Priority;
 pub use stream::ChatStream;
 pub use types::{ChatChunk, ChatRequest, ChatResponse, Message, Model};

@@ -13,6 +13,9 @@ pub enum FallbackKind {
     Model,
     /// The configured static reply was returned without a request.
     StaticReply,
+    /// The last good answer for the same prompt, from the cache of
+    /// `priorities` (`fallback: cached`), within its TTL.
+    Cached,
 }
 
 impl FallbackKind {
@@ -21,6 +24,7 @@ impl FallbackKind {
         match self {
             FallbackKind::Model => "model",
             FallbackKind::StaticReply => "static_reply",
+            FallbackKind::Cached => "cached",
         }
     }
 }

@@ -13,7 +13,9 @@ use crate::policy::balancer::{Balancer, InvalidBalancer};
 use crate::policy::breaker::CircuitBreaker;
 use crate::policy::bulkhead::Bulkhead;
 use crate::policy::ejection::OutlierDetector;
+use crate::policy::priority::PriorityGate;
 use crate::policy::rate_limit::RateLimiter;
+use crate::policy::response_cache::ResponseCache;
 use crate::policy::retry_budget::RetryBudget;
 
 /// One instance of every policy, built from a checked config.
@@ -30,6 +32,10 @@ pub(crate) struct Policies {
     pub(crate) balancer: Option<Balancer>,
     pub(crate) ejection: OutlierDetector,
     pub(crate) bulkhead: Bulkhead,
+    /// With `priorities`: the per-class shares, and the answer cache when a
+    /// class falls back to it.
+    pub(crate) gate: Option<PriorityGate>,
+    pub(crate) cache: Option<ResponseCache>,
 }
 
 /// `client.<path>`: the full field path of a setting.
@@ -76,7 +82,21 @@ pub(crate) fn build_policies(cfg: &ClientConfig) -> Result<Policies, ConfigError
             return Err(at("fallback.static_reply", "must not be empty"));
         }
     }
+    let (gate, cache) = match &cfg.priorities {
+        Some(p) => {
+            // Without a bulkhead the shares apply to its configured size all the same.
+            let gate = PriorityGate::new(p, cfg.bulkhead.max_concurrent as usize)
+                .map_err(|e| at(&format!("priorities.{}", e.field()), &e))?;
+            let cache = p
+                .uses_cache()
+                .then(|| ResponseCache::new(p.cache.ttl, p.cache.max_entries));
+            (Some(gate), cache)
+        }
+        None => (None, None),
+    };
     Ok(Policies {
+        gate,
+        cache,
         backoff,
         budget,
         limiter,
@@ -168,11 +188,9 @@ mod tests {
             "client.breaker.failure_rate_threshold must be greater than 0%"
         );
         let c = ClientConfig {
-            rate_limit: Some(crate::policy::rate_limit::RateLimitConfig {
-                rate: PerSecond::new(0.0).unwrap(),
-                burst: 1,
-                max_wait: Duration::ZERO,
-            }),
+            rate_limit: Some(crate::policy::rate_limit::RateLimitConfig::new(
+                PerSecond::new(0.0).unwrap(),
+            )),
             ..Default::default()
         };
         assert!(field_and_text(&c)

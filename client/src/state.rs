@@ -19,7 +19,9 @@ use crate::policy::balancer::Balancer;
 use crate::policy::breaker::{CircuitBreaker, TransitionReason};
 use crate::policy::bulkhead::Bulkhead;
 use crate::policy::ejection::{EjectionEvent, OutlierDetector};
+use crate::policy::priority::PriorityGate;
 use crate::policy::rate_limit::RateLimiter;
+use crate::policy::response_cache::ResponseCache;
 use crate::policy::retry_budget::RetryBudget;
 
 /// Policy state shared by all calls. A plain mutex, never held across an
@@ -31,6 +33,7 @@ pub(crate) struct Shared {
     pub(crate) breakers: Vec<CircuitBreaker>,
     pub(crate) balancer: Balancer,
     pub(crate) ejection: OutlierDetector,
+    pub(crate) cache: Option<ResponseCache>,
     pub(crate) rng: StdRng,
 }
 
@@ -41,6 +44,7 @@ pub(crate) struct Inner {
     pub(crate) cfg: ClientConfig,
     pub(crate) backoff: Backoff,
     pub(crate) bulkhead: Bulkhead,
+    pub(crate) gate: Option<PriorityGate>,
     pub(crate) shared: Mutex<Shared>,
     pub(crate) events: Events,
     pub(crate) metrics: Metrics,
@@ -63,6 +67,8 @@ impl Inner {
             balancer,
             ejection,
             bulkhead,
+            gate,
+            cache,
         } = policies;
         let balancer = balancer.ok_or(BuildError::NoEndpoints)?;
         Ok(Inner {
@@ -71,12 +77,14 @@ impl Inner {
             cfg,
             backoff,
             bulkhead,
+            gate,
             shared: Mutex::new(Shared {
                 budget,
                 limiter,
                 breakers,
                 balancer,
                 ejection,
+                cache,
                 rng,
             }),
             events: Events::new(),

@@ -15,7 +15,7 @@
 //!   missing_done): the first of each kind applies.
 
 use crate::api::errors::ErrorReply;
-use crate::config::fault::{AfterWait, DropMode, FaultParams, LatencyOn};
+use crate::config::fault::{AfterWait, DropMode, FaultParams, LatencyOn, NodeDownMode};
 use crate::config::{DurationDist, Fault, FaultKind, Phase};
 use rand::Rng;
 use std::sync::Arc;
@@ -73,6 +73,13 @@ fn action(params: &FaultParams) -> Action {
         FaultParams::SlowDrip(s) => Action::SlowDrip(s.tokens_per_second.0),
         FaultParams::MalformedChunk(m) => Action::Malformed(m.after_tokens),
         FaultParams::MissingDone(_) => Action::MissingDone,
+        // The listener side of a down node is `server::door`; a request that
+        // still arrives on an open connection meets the same fate as a
+        // connect would.
+        FaultParams::NodeDown(n) => Action::Respond(match n.mode {
+            NodeDownMode::Refuse => ResponseFault::Reset,
+            NodeDownMode::Blackhole => ResponseFault::Stall,
+        }),
     }
 }
 
@@ -213,6 +220,24 @@ impl FaultSet {
             })
             .map(|p| p.name.clone())
             .collect()
+    }
+
+    /// Whether `node` is down at `elapsed`, and how: the first active
+    /// `node_down` fault scoped to it (its `rate` is for requests only; the
+    /// listener is either down or not).
+    pub fn node_down(&self, elapsed: Duration, node: usize) -> Option<NodeDownMode> {
+        let active = self.phases.iter().filter(|p| p.phase.is_active(elapsed));
+        self.base
+            .iter()
+            .chain(active.flat_map(|p| p.faults.iter()))
+            .filter(|c| c.nodes & bit(node) != 0)
+            .find_map(|c| match (&c.kind, &c.action) {
+                (FaultKind::NodeDown, Action::Respond(ResponseFault::Reset)) => {
+                    Some(NodeDownMode::Refuse)
+                }
+                (FaultKind::NodeDown, Action::Respond(_)) => Some(NodeDownMode::Blackhole),
+                _ => None,
+            })
     }
 
     /// Decides the faults of one request.

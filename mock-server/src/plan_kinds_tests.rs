@@ -65,6 +65,9 @@ fn case(kind: FaultKind) -> Option<Case> {
                     if wait == Duration::from_secs(2) && every == Duration::from_millis(250))
             },
         ),
+        FaultKind::NodeDown => ("mode: blackhole", false, true, |d| {
+            matches!(d.response, Some(ResponseFault::Stall))
+        }),
         // No YAML form: the handler counts it (tests/faults_wire.rs).
         FaultKind::Capacity => return None,
     };

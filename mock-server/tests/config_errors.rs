@@ -91,7 +91,7 @@ fn fault_errors_name_the_field_and_what_is_allowed() {
     let cases = [
         (
             "{explode: {}}",
-            "t.yaml:3:5: faults[0]: unknown variant `explode`, expected one of `latency`, `status`, `reset`, `close_mid_body`, `truncated_json`, `stall`, `stream_drop`, `stream_stall`, `slow_drip`, `malformed_chunk`, `missing_done`, `queue_wait`",
+            "t.yaml:3:5: faults[0]: unknown variant `explode`, expected one of `latency`, `status`, `reset`, `close_mid_body`, `truncated_json`, `stall`, `stream_drop`, `stream_stall`, `slow_drip`, `malformed_chunk`, `missing_done`, `queue_wait`, `node_down`",
         ),
         (
             "latency",

@@ -52,6 +52,7 @@ mod tests {
             attempts: 1,
             queue_wait: Duration::ZERO,
             note: None,
+            priority: Default::default(),
         }
     }
 

@@ -37,7 +37,8 @@ const ARM_NUMBERS: [(&str, &str); 12] = [
 #[error(
     "unknown metric `{metric}`; valid: {} (latency, ms), ttft.pXX, itl.pXX, queue_wait.pXX, \
      latency.uncorrected.pXX, success_rate, error_rate, {}, outcomes.<class>, statuses.<code>, \
-     verdicts.<name> (from the fake server's journal), generator.lag.pXX, load.achieved_rps, any of these with a `raw.` prefix, or a full \
+     verdicts.<name> (from the fake server's journal), \
+     priority.<high|normal|low>.<success_rate|goodput|sheds|fallbacks|requests|pXX>, generator.lag.pXX, load.achieved_rps, any of these with a `raw.` prefix, or a full \
      summary.json path such as arms.resilient.latency.corrected.p99_ms",
     PERCENTILES.join(", "),
     ARM_NUMBERS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
@@ -75,6 +76,18 @@ pub fn resolve(metric: &str) -> Result<(String, Kind), UnknownMetric> {
         Some((format!("{a}.error_rate"), Kind::Fraction))
     } else if let Some((_, path)) = ARM_NUMBERS.iter().find(|(n, _)| *n == name) {
         Some((format!("{a}.{path}"), Kind::Number))
+    } else if let Some((class, metric)) = name
+        .strip_prefix("priority.")
+        .and_then(|rest| rest.split_once('.'))
+    {
+        let p = format!("{a}.priorities.{class}");
+        match metric {
+            "success_rate" => Some((format!("{p}.success_rate"), Kind::Fraction)),
+            "goodput" | "goodput_rps" => Some((format!("{p}.goodput_rps"), Kind::Number)),
+            "requests" | "sheds" | "fallbacks" => Some((format!("{p}.{metric}"), Kind::Number)),
+            m if PERCENTILES.contains(&m) => Some((format!("{p}.latency.{m}_ms"), Kind::Millis)),
+            _ => None,
+        }
     } else if let Some(class) = name.strip_prefix("outcomes.") {
         Some((format!("{a}.outcomes.{class}"), Kind::Number))
     } else if let Some(code) = name.strip_prefix("statuses.") {
@@ -180,6 +193,21 @@ mod tests {
             resolve("raw.verdicts.attempts").unwrap().0,
             "arms.raw.verdicts.attempts"
         );
+        assert_eq!(
+            resolve("priority.high.success_rate").unwrap(),
+            (
+                "arms.resilient.priorities.high.success_rate".into(),
+                Kind::Fraction
+            )
+        );
+        assert_eq!(
+            resolve("raw.priority.low.p99").unwrap(),
+            (
+                "arms.raw.priorities.low.latency.p99_ms".into(),
+                Kind::Millis
+            )
+        );
+        assert!(resolve("priority.high.nope").is_err());
     }
 
     #[test]

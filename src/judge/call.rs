@@ -62,7 +62,13 @@ pub(crate) fn judge_call(atts: &[Att], l: &Limits, others: &impl OtherNodes) -> 
                 f.fire(Kind::IgnoredRetryAfter);
             }
         }
-        if prev.class == Class::Retryable && prev.retry_after.is_none() && delay < l.no_backoff {
+        // A retry on another node at once is failover, not hammering: the
+        // node that failed gets its pause either way.
+        if prev.class == Class::Retryable
+            && prev.retry_after.is_none()
+            && next.node == prev.node
+            && delay < l.no_backoff
+        {
             f.fire(Kind::NoBackoff);
         }
         if prev.class.node_failed()

@@ -136,7 +136,7 @@ impl Kind {
                 d(c.ignored_retry_after.tolerance)
             ),
             Kind::NoBackoff => format!(
-                "a retry came less than {} after a retryable failure without Retry-After",
+                "a retry came to the same node less than {} after a retryable failure without Retry-After",
                 d(c.no_backoff.bound)
             ),
             Kind::SynchronizedRetries => format!(

@@ -69,6 +69,20 @@ fn an_immediate_retry_after_a_503_fires_no_backoff_and_a_50ms_one_does_not() {
 }
 
 #[test]
+fn an_immediate_retry_on_another_node_is_failover_not_no_backoff() {
+    let f = fail503("moved", 1.0);
+    let elsewhere = a("moved", f.end_at() + 0.002).node(1);
+    let g = fail503("same", 2.0);
+    let same = a("same", g.end_at() + 0.002);
+    let v = judge(vec![f, elsewhere, g, same]);
+    assert_eq!(count(&v, Kind::NoBackoff), 1);
+    assert_eq!(
+        v.get(Kind::NoBackoff).unwrap().examples[0].call.as_deref(),
+        Some("same")
+    );
+}
+
+#[test]
 fn no_backoff_covers_resets_and_stall_timeouts_but_not_failures_with_retry_after() {
     let reset = a("r", 1.0)
         .no_head()

@@ -8,6 +8,7 @@ use hdrhistogram::Histogram;
 
 use super::breaker::{BreakerState, EndpointBreaker};
 use super::hist::{attempts_histogram, Histograms};
+use super::priority::{priority_index, PriorityData};
 use crate::outcome::{Arm, EventRecord, Outcome, OutcomeClass};
 
 /// Number of outcome classes (length of the per-class counter arrays).
@@ -81,6 +82,8 @@ pub struct ArmData {
     pub rows: Vec<IntervalRow>,
     /// Highest in-flight gauge sampled over the run.
     pub max_in_flight: u64,
+    /// Per priority class, in [`resilient_client::Priority::ALL`] order.
+    pub priorities: [PriorityData; 3],
     pub(crate) in_flight_now: u64,
     /// The first few notes of outcomes that carried one (an external
     /// system's protocol errors), as `class: note`.
@@ -107,6 +110,7 @@ impl ArmData {
             breakers: Vec::new(),
             rows: vec![IntervalRow::default()],
             max_in_flight: 0,
+            priorities: Default::default(),
             in_flight_now: 0,
             notes: Vec::new(),
         }
@@ -140,6 +144,7 @@ impl ArmData {
         }
         self.requests += 1;
         self.outcomes[ci] += 1;
+        self.priorities[priority_index(o.priority)].count(o);
         for s in &o.statuses {
             *self.statuses.entry(*s).or_insert(0) += 1;
         }

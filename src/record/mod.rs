@@ -11,6 +11,7 @@ mod error;
 mod hist;
 mod hlog;
 mod live;
+mod priority;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -25,6 +26,7 @@ pub use breaker::{BreakerState, EndpointBreaker, Transition, MAX_TRANSITIONS};
 pub use error::RecordError;
 pub use hist::{latency_histogram, Histograms, Metric, MAX_MICROS};
 pub use live::{LiveArm, LiveStats};
+pub use priority::{priority_index, PriorityData};
 
 use crate::outcome::{Arm, EventRecord, Outcome};
 use hlog::HlogWriter;

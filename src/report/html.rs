@@ -206,6 +206,26 @@ fn key_numbers(h: &mut String, arms: &[(String, &ArmSummary)]) {
         cells(&|a| format!("{} / {} / {}", a.sheds, a.fallbacks, a.ejections)).into_iter(),
     );
     row(h, "tokens", cells(&|a| a.tokens.to_string()).into_iter());
+    for p in ["high", "normal", "low"] {
+        if arms.iter().any(|(_, a)| a.priorities.contains_key(p)) {
+            row(
+                h,
+                &format!("priority {p}: success / p99 / sheds / fallbacks"),
+                cells(&|a| {
+                    a.priorities.get(p).map_or("-".to_string(), |c| {
+                        format!(
+                            "{:.2}% / {:.0} ms / {} / {}",
+                            c.success_rate * 100.0,
+                            c.latency.p99_ms,
+                            c.sheds,
+                            c.fallbacks
+                        )
+                    })
+                })
+                .into_iter(),
+            );
+        }
+    }
     h.push_str("</table>\n");
 }
 

@@ -9,6 +9,7 @@ use super::info::RunInfo;
 pub use super::percentiles::Percentiles;
 use crate::outcome::{Arm, OutcomeClass};
 use crate::record::{ArmData, RunData};
+use resilient_client::Priority;
 
 /// Version of the summary schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -195,6 +196,11 @@ pub struct ArmSummary {
     /// written before it existed.
     #[serde(default)]
     pub abandoned: u64,
+    /// Per priority class (`high`, `normal`, `low`) that had requests, when
+    /// any request was not `normal` (absent otherwise); gates read it as
+    /// `priority.high.success_rate`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub priorities: BTreeMap<String, PrioritySummary>,
 }
 
 /// The verdicts of one arm, judged from the fake server's journal alone
@@ -266,6 +272,23 @@ pub fn arm_verdicts(v: &crate::judge::Verdicts, offset: f64) -> ArmVerdicts {
             })
             .collect(),
     }
+}
+
+/// One priority class of one arm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrioritySummary {
+    /// Logical requests of this class.
+    pub requests: u64,
+    /// (ok + fallback) / requests, 0..1.
+    pub success_rate: f64,
+    /// Successful requests per second of the load window.
+    pub goodput_rps: f64,
+    /// Answered by a fallback (cached, static or another model).
+    pub fallbacks: u64,
+    /// Shed by the client.
+    pub sheds: u64,
+    /// Corrected latency.
+    pub latency: Percentiles,
 }
 
 /// One fault phase.
@@ -483,7 +506,38 @@ fn arm_summary(a: &ArmData, window_s: f64, known_endpoints: &[String]) -> ArmSum
         examples: a.notes.clone(),
         attempts_from: "client".into(),
         abandoned: 0,
+        priorities: priority_summaries(a, window_s),
     }
+}
+
+/// Classes with requests, when any request was not `normal` (a run without
+/// priorities keeps its summary as it was).
+fn priority_summaries(a: &ArmData, window_s: f64) -> BTreeMap<String, PrioritySummary> {
+    let normal_only = Priority::ALL
+        .iter()
+        .zip(&a.priorities)
+        .all(|(p, d)| *p == Priority::Normal || d.requests == 0);
+    if normal_only {
+        return BTreeMap::new();
+    }
+    Priority::ALL
+        .iter()
+        .zip(&a.priorities)
+        .filter(|(_, d)| d.requests > 0)
+        .map(|(p, d)| {
+            (
+                p.as_str().to_string(),
+                PrioritySummary {
+                    requests: d.requests,
+                    success_rate: ratio(d.successes, d.requests),
+                    goodput_rps: per_second(d.successes, window_s),
+                    fallbacks: d.fallbacks,
+                    sheds: d.sheds,
+                    latency: Percentiles::from_hist(&d.corrected),
+                },
+            )
+        })
+        .collect()
 }
 
 fn resilient_key() -> String {

@@ -67,6 +67,21 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
     if arms.iter().any(|(_, a)| a.abandoned > 0) {
         row("abandoned", &|a| a.abandoned.to_string());
     }
+    for p in ["high", "normal", "low"] {
+        if arms.iter().any(|(_, a)| a.priorities.contains_key(p)) {
+            row(&format!("{p}: success / p99 / shed / fallback"), &|a| {
+                a.priorities.get(p).map_or("-".to_string(), |c| {
+                    format!(
+                        "{:.2}% / {} / {} / {}",
+                        c.success_rate * 100.0,
+                        ms(c.latency.p99_ms),
+                        c.sheds,
+                        c.fallbacks
+                    )
+                })
+            });
+        }
+    }
     row("errors", &|a| {
         let mut errs: Vec<String> = a
             .outcomes

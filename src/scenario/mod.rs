@@ -5,9 +5,9 @@
 
 pub mod load;
 mod overrides;
-pub mod under_test;
 #[cfg(test)]
 mod tests;
+pub mod under_test;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

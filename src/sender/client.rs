@@ -41,6 +41,7 @@ impl Sender for ClientSender {
 
     async fn send(&self, _: &mut (), index: usize, start: Instant, o: &mut Outcome) {
         let req = self.requests[index].clone();
+        o.priority = req.priority;
         if self.stream {
             run_stream(&self.client, req, start, o).await;
         } else {

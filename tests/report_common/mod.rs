@@ -113,6 +113,7 @@ pub fn run(dir: &std::path::Path, s: &Synth) -> (RunData, RunInfo) {
                 attempts,
                 queue_wait: Duration::from_micros(100),
                 note: None,
+                priority: Default::default(),
             });
             if failing && *arm == Arm::Resilient {
                 rec.record_event(EventRecord {

@@ -19,6 +19,8 @@ use crate::events::ClientEvent;
 use crate::fallback;
 use crate::guard::Admission;
 use crate::meta::{CallMeta, FallbackKind};
+use crate::policy::priority::{ClassFallback, Priority};
+use crate::policy::response_cache::prompt_key;
 use crate::state::Inner;
 use crate::stream::live::{live_stream, StreamStart};
 use crate::stream::ChatStream;
@@ -36,6 +38,8 @@ enum Answer {
     Unary(ChatResponse),
     Stream(StreamStart),
     Static(String),
+    /// The last good answer for the same prompt (`fallback: cached`).
+    Cached(ChatResponse),
 }
 
 impl From<Answered> for Answer {
@@ -74,6 +78,11 @@ pub(crate) async fn chat<T: Transport>(
             resp.meta = call.meta;
             Ok(resp)
         }
+        Ok((Answer::Cached(mut resp), _)) => {
+            inner.metrics.request("fallback", 0, elapsed);
+            resp.meta = call.meta;
+            Ok(resp)
+        }
         Ok((Answer::Stream(_), _)) => unreachable_stream(call.meta),
         Err(kind) => Err(failed(inner, kind, call.meta, elapsed)),
     }
@@ -100,6 +109,11 @@ pub(crate) async fn chat_stream<T: Transport>(
         )),
         Ok((Answer::Static(text), _)) => {
             inner.metrics.request("fallback", 0, elapsed);
+            Ok(fallback::static_stream(text, call.meta))
+        }
+        Ok((Answer::Cached(resp), _)) => {
+            inner.metrics.request("fallback", 0, elapsed);
+            let text = resp.content().unwrap_or_default().to_owned();
             Ok(fallback::static_stream(text, call.meta))
         }
         Ok((Answer::Unary(_), _)) => unreachable_stream(call.meta),
@@ -141,16 +155,53 @@ impl<T: Transport> Call<'_, T> {
         if !stream {
             req.stream_options = None;
         }
-        let admission = self.admit().await?;
+        let inner = self.inner.clone();
+        let priority = req.priority;
+        let class = inner
+            .cfg
+            .priorities
+            .as_ref()
+            .map(|p| &p.class(priority).fallback);
+        // The fallback of the call's class replaces the client-wide one.
+        let fallback_cfg = match class {
+            Some(c) => c.as_config(),
+            None => inner.cfg.fallback.clone(),
+        };
+        let cached = class == Some(&ClassFallback::Cached);
+        let key = inner.lock().cache.is_some().then(|| prompt_key(&req));
+        let admission = match self.admit(priority).await {
+            Ok(a) => a,
+            // Turned away before any attempt: only a class's fallback
+            // answers (the client-wide one never did), and only with what
+            // needs no request (the cache, a static reply).
+            Err(err) if class.is_none() => return Err(err),
+            Err(err) => {
+                return match (&fallback_cfg, fallback::applies_to(&err)) {
+                    (_, true) if cached => self.cached_answer(key, err).map(|a| (a, None)),
+                    (Some(FallbackConfig::StaticReply(text)), true) => {
+                        self.fell_back(FallbackKind::StaticReply);
+                        Ok((Answer::Static(text.clone()), None))
+                    }
+                    _ => Err(err),
+                };
+            }
+        };
         let body = encode(&req)?;
-        self.inner.lock().budget.deposit(Instant::now());
-        let max = self.inner.cfg.retry.max_attempts;
+        inner.lock().budget.deposit(Instant::now());
+        let max = inner.cfg.retry.max_attempts;
         let err = match self.attempts(body, stream, true, max).await {
-            Ok(a) => return Ok((a.into(), Some(admission))),
+            Ok(a) => {
+                if let (Some(key), Answered::Unary(resp)) = (key, &a) {
+                    if let Some(cache) = inner.lock().cache.as_mut() {
+                        cache.put(key, resp, Instant::now());
+                    }
+                }
+                return Ok((a.into(), Some(admission)));
+            }
             Err(e) => e,
         };
-        let inner = self.inner.clone();
-        match (&inner.cfg.fallback, fallback::applies_to(&err)) {
+        match (&fallback_cfg, fallback::applies_to(&err)) {
+            (_, true) if cached => self.cached_answer(key, err).map(|a| (a, None)),
             (Some(FallbackConfig::StaticReply(text)), true) => {
                 self.fell_back(FallbackKind::StaticReply);
                 Ok((Answer::Static(text.clone()), None))
@@ -172,6 +223,22 @@ impl<T: Transport> Call<'_, T> {
         }
     }
 
+    /// The last good answer for this prompt if the cache holds a fresh one;
+    /// otherwise the call's own error.
+    fn cached_answer(&mut self, key: Option<u64>, err: Error) -> Result<Answer, Error> {
+        let hit = key.and_then(|k| {
+            let s = self.inner.lock();
+            s.cache.as_ref()?.get(k, Instant::now()).cloned()
+        });
+        match hit {
+            Some(resp) => {
+                self.fell_back(FallbackKind::Cached);
+                Ok(Answer::Cached(resp))
+            }
+            None => Err(err),
+        }
+    }
+
     fn fell_back(&mut self, kind: FallbackKind) {
         self.meta.fallback = Some(kind);
         self.inner.events.emit(|| ClientEvent::Fallback { kind });
@@ -179,7 +246,7 @@ impl<T: Transport> Call<'_, T> {
 
     /// Rate limiter, then bulkhead (so a call waiting for a rate slot holds
     /// no concurrency slot).
-    async fn admit(&mut self) -> Result<Admission, Error> {
+    async fn admit(&mut self, priority: Priority) -> Result<Admission, Error> {
         let t0 = Instant::now();
         let reserved = {
             let mut s = self.inner.lock();
@@ -201,6 +268,18 @@ impl<T: Transport> Call<'_, T> {
             }
             _ => {}
         }
+        // The class's share before the shared bulkhead: a class over its
+        // share is shed at once and never takes a place in the queue.
+        let class = match &self.inner.gate {
+            Some(gate) => match gate.try_acquire(priority) {
+                Some(p) => Some(p),
+                None => {
+                    self.inner.events.emit(|| ClientEvent::Shed);
+                    return Err(Error::Shed);
+                }
+            },
+            None => None,
+        };
         let permit = match timeout_at(self.deadline, self.inner.bulkhead.acquire()).await {
             Err(_) => {
                 return Err(Error::Timeout {
@@ -214,7 +293,7 @@ impl<T: Transport> Call<'_, T> {
             Ok(Ok(p)) => p,
         };
         self.meta.queue_wait = waited + permit.queue_wait();
-        Ok(Admission::new(permit, &self.inner.metrics.in_flight))
+        Ok(Admission::new(permit, class, &self.inner.metrics.in_flight))
     }
 }
 

@@ -13,7 +13,9 @@ pub mod balancer;
 pub mod breaker;
 pub mod bulkhead;
 pub mod ejection;
+pub mod priority;
 pub mod rate_limit;
+pub mod response_cache;
 pub mod retry_budget;
 
 pub use backoff::{
@@ -27,5 +29,12 @@ pub use breaker::{
 };
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit, InvalidBulkhead, Shed};
 pub use ejection::{EjectionConfig, EjectionEvent, InvalidEjection, OutlierDetector};
-pub use rate_limit::{InvalidRateLimit, RateLimitConfig, RateLimited, RateLimiter};
+pub use priority::{
+    CacheConfig, ClassConfig, ClassFallback, ClassPermit, InvalidPriorities, PrioritiesConfig,
+    Priority, PriorityGate,
+};
+pub use rate_limit::{
+    Algorithm as RateLimitAlgorithm, InvalidRateLimit, RateLimitConfig, RateLimited, RateLimiter,
+};
+pub use response_cache::{prompt_key, ResponseCache};
 pub use retry_budget::{InvalidRetryBudget, RetryBudget, RetryBudgetConfig};

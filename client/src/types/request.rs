@@ -286,6 +286,11 @@ pub struct ChatRequest {
     /// Tool choice (`none`, `auto`, `required` or a named function).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<serde_json::Value>,
+    /// The client's priority class for this call (its bulkhead share and
+    /// fallback under `priorities:`). Read from YAML request bodies, never
+    /// sent to the API. Default `normal`.
+    #[serde(default, skip_serializing)]
+    pub priority: crate::policy::priority::Priority,
 }
 
 impl ChatRequest {

@@ -1,11 +1,13 @@
 //! Listeners and connections: accept loop, one tracked task per connection,
 //! the socket wrapper that turns a requested close into a FIN or a reset
 //! (SO_LINGER 0 set just before the socket is dropped), and the head-timeout
-//! watchdog. The per-connection context requests see is in `ctl.rs`.
+//! watchdog. The node's listening socket is its `door` (down nodes). The per-connection context requests see is in `ctl.rs`.
 
 use super::ctl::ConnCtl;
+use super::door::{self, Door};
 use super::handler;
 use super::state::Shared;
+use crate::config::fault::NodeDownMode;
 use hyper::rt::Executor;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -13,7 +15,7 @@ use socket2::SockRef;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -110,10 +112,20 @@ pub async fn accept_loop(
         .keep_alive(true);
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
+    let addr = shared.nodes[index].addr;
+    let mut door = Door::Up(listener);
+    // The node's open connections, for a `node_down: refuse` to reset them.
+    let mut conns: Vec<Weak<ConnCtl>> = Vec::new();
+    let mut tick = tokio::time::interval(door::TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let accepted = tokio::select! {
             _ = cancel.cancelled() => break,
-            r = listener.accept() => r,
+            _ = tick.tick() => {
+                door = check_door(door, &shared, index, addr, &mut conns);
+                continue;
+            }
+            r = accept(&door) => r,
         };
         let stream = match accepted {
             Ok((s, _)) => s,
@@ -126,6 +138,10 @@ pub async fn accept_loop(
         };
         let _ = stream.set_nodelay(true);
         let ctl = Arc::new(ConnCtl::new(shared.clone(), index, cancel.child_token()));
+        if conns.len() >= 64 && conns.len().is_power_of_two() {
+            conns.retain(|c| c.strong_count() > 0);
+        }
+        conns.push(Arc::downgrade(&ctl));
         let io = TokioIo::new(FaultIo {
             inner: stream,
             ctl: ctl.clone(),
@@ -144,6 +160,45 @@ pub async fn accept_loop(
                 _ = watch_heads(&ctl, head_timeout) => {}
             }
         });
+    }
+}
+
+/// Accepts on the door's listener; never resolves while the node is down.
+async fn accept(door: &Door) -> io::Result<(TcpStream, std::net::SocketAddr)> {
+    match door.listener() {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Opens, closes or black-holes the door as the fault set says now. A
+/// failed switch (the port briefly taken) leaves the node down until the
+/// next tick tries again.
+fn check_door(
+    door: Door,
+    shared: &Shared,
+    index: usize,
+    addr: std::net::SocketAddr,
+    conns: &mut Vec<Weak<ConnCtl>>,
+) -> Door {
+    let want = shared
+        .faults()
+        .and_then(|f| f.node_down(shared.elapsed(), index));
+    if want == door.mode() {
+        return door;
+    }
+    if want == Some(NodeDownMode::Refuse) {
+        for c in conns.drain(..).filter_map(|c| c.upgrade()) {
+            c.close(true);
+        }
+    }
+    tracing::info!(node = index, ?want, "node door");
+    match door.switch(want, addr) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(node = index, error = %e, "node door: could not switch; retrying");
+            Door::Refusing
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod conn;
 pub mod control;
 pub mod counters;
 pub mod ctl;
+pub mod door;
 pub mod emit;
 pub mod handler;
 pub mod precise;

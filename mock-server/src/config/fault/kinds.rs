@@ -37,6 +37,10 @@ fault_kinds! {
     MissingDone = "missing_done" => NoSettings;
     /// DeepSeek's queue wait: keep-alives for a while, then answer or close.
     QueueWait = "queue_wait" => QueueWaitFault;
+    /// The node is down: its listener refuses or black-holes new
+    /// connections for the phase; requests on surviving connections are
+    /// reset (refuse) or never answered (blackhole).
+    NodeDown = "node_down" => NodeDownFault;
 }
 
 // `Decision::fired` is a u32 bitmask of kinds.
@@ -208,4 +212,26 @@ pub struct QueueWaitFault {
     /// Period of keep-alives (default 1s).
     #[serde(default)]
     pub keep_alive_every: KeepAliveEvery,
+}
+
+/// How a down node treats connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeDownMode {
+    /// A crashed process: the listener is closed, so connects get
+    /// ECONNREFUSED at once, and open connections are reset (the default).
+    #[default]
+    Refuse,
+    /// A network partition: connects are neither accepted nor refused (the
+    /// client's connect timeout fires), open connections go silent.
+    Blackhole,
+}
+
+/// `node_down:` settings.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeDownFault {
+    /// `refuse` (default) or `blackhole`.
+    #[serde(default)]
+    pub mode: NodeDownMode,
 }

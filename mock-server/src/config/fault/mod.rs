@@ -21,8 +21,8 @@ mod parse;
 
 pub use kinds::{
     AfterTokens, AfterWait, DropMode, ErrorCode, FaultKind, FaultParams, KeepAliveEvery,
-    LatencyFault, LatencyOn, NoSettings, PositiveRate, QueueWaitFault, SlowDripFault, StatusFault,
-    StreamDropFault,
+    LatencyFault, LatencyOn, NoSettings, NodeDownFault, NodeDownMode, PositiveRate, QueueWaitFault,
+    SlowDripFault, StatusFault, StreamDropFault,
 };
 
 use super::units::Probability;
