@@ -19,7 +19,7 @@ pub mod journal;
 pub mod plan;
 pub mod server;
 
-pub use config::{load_server_config, ConfigError, PhaseInfo, ServerConfig};
+pub use config::{load_server_config, parse_server_config, ConfigError, PhaseInfo, ServerConfig};
 pub use server::counters::{CountersSnapshot, NodeSnapshot};
 
 use server::state::Shared;
@@ -74,6 +74,9 @@ pub struct StartOptions {
     pub seed: Option<u64>,
     /// Allow a host other than loopback.
     pub allow_non_loopback: bool,
+    /// Who may use the control API (default: loopback names only, no
+    /// token).
+    pub control: server::guard::ControlAccess,
 }
 
 impl Default for StartOptions {
@@ -84,6 +87,7 @@ impl Default for StartOptions {
             nodes: None,
             seed: None,
             allow_non_loopback: false,
+            control: server::guard::ControlAccess::default(),
         }
     }
 }
@@ -138,6 +142,18 @@ pub async fn start(mut config: ServerConfig, opts: StartOptions) -> Result<MockS
             addr: SocketAddr::new(opts.host, opts.port),
             source,
         })?;
+    let guard = Arc::new(server::guard::Guard {
+        max_connections: config
+            .max_connections
+            .unwrap_or_else(|| server::guard::default_max_connections(config.nodes)),
+        control: opts.control.clone(),
+    });
+    if !opts.host.is_loopback() && !guard.control.disabled && guard.control.token.is_none() {
+        tracing::warn!(
+            host = %opts.host,
+            "the control API (/_mock/) has no authentication: anyone who can reach this port can change the faults; pass --control-token or --no-control"
+        );
+    }
     let shared = Arc::new(Shared::new(config, seed, &addrs));
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -146,6 +162,7 @@ pub async fn start(mut config: ServerConfig, opts: StartOptions) -> Result<MockS
             l,
             shared.clone(),
             i,
+            guard.clone(),
             cancel.clone(),
             tracker.clone(),
         ));

@@ -7,6 +7,7 @@ pub mod control;
 pub mod counters;
 pub mod ctl;
 pub mod emit;
+pub mod guard;
 pub mod handler;
 pub mod precise;
 pub mod state;
