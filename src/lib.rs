@@ -37,6 +37,7 @@ pub mod run;
 pub mod scenario;
 pub mod schedule;
 pub mod sender;
+pub mod signals;
 mod threads;
 pub mod tune;
 pub mod units;

@@ -19,8 +19,10 @@ mod exit {
     pub const GATE_FAILED: u8 = 3;
     /// The generator could not keep the asked load: numbers are not trustworthy.
     pub const GENERATOR_UNHEALTHY: u8 = 4;
-    /// Ended early by Ctrl-C; a partial report was written.
-    pub const INTERRUPTED: u8 = 130;
+    /// Ended early by a signal; a partial report was written. The code is
+    /// 128 + the first signal's number: 130 (SIGINT, Ctrl-C), 143
+    /// (SIGTERM), 129 (SIGHUP); see `harness::signals`.
+    pub use harness::signals::exit_code as interrupted;
 }
 
 #[derive(Debug, Parser)]
@@ -76,6 +78,11 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
+    // The commands that write a report stop on SIGTERM and SIGHUP as on
+    // Ctrl-C, from here on (a signal while the run is prepared counts too).
+    if matches!(cli.command, Command::Run(_) | Command::Tune(_)) {
+        let _ = harness::signals::subscribe();
+    }
     let result = rt.block_on(async {
         match cli.command {
             Command::Run(args) => cmd::run::run(args).await,
@@ -97,7 +104,7 @@ fn code(result: Result<Status, Error>) -> u8 {
         Ok(Status::Ok) => exit::OK,
         Ok(Status::GateFailed | Status::NoSettingFound) => exit::GATE_FAILED,
         Ok(Status::GeneratorUnhealthy) => exit::GENERATOR_UNHEALTHY,
-        Ok(Status::Interrupted) => exit::INTERRUPTED,
+        Ok(Status::Interrupted) => exit::interrupted(),
         Err(e) => {
             eprintln!("error: {e}");
             match e {

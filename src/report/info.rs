@@ -61,6 +61,13 @@ pub struct RunInfo {
     pub lost_events: u64,
     /// The scenario's gate expressions, recorded in the summary.
     pub gates: Vec<String>,
+    /// From t0 until the load stopped (the longest arm), when known:
+    /// beyond `duration` when the generator fell behind its schedule.
+    pub load_time: Option<Duration>,
+    /// How long requests in flight may drain after the load; a load that
+    /// overran its duration by more than this makes the generator
+    /// unhealthy.
+    pub drain: Option<Duration>,
 }
 
 impl Default for RunInfo {
@@ -85,16 +92,23 @@ impl Default for RunInfo {
             harness_version: env!("CARGO_PKG_VERSION").to_string(),
             lost_events: 0,
             gates: Vec::new(),
+            load_time: None,
+            drain: None,
         }
     }
 }
 
 impl RunInfo {
     /// Time during which load was offered: the duration asked, or the
-    /// elapsed time when shorter (interrupted run). The drain of requests
-    /// still in flight after the schedule ends is not counted, so rates
-    /// compare with the asked rate.
+    /// elapsed time when shorter (interrupted run), or the time the load
+    /// actually took when the generator fell behind (rates are divided by
+    /// the time taken, not the time asked). The drain of requests still in
+    /// flight after the schedule ends is not counted, so rates compare with
+    /// the asked rate.
     pub fn load_window(&self) -> Duration {
+        if let Some(t) = self.load_time.filter(|t| *t > self.duration) {
+            return t;
+        }
         if self.duration.is_zero() {
             self.elapsed
         } else {

@@ -73,6 +73,9 @@ pub fn write_report_with(
     opts: &ReportOptions,
 ) -> Result<ReportFiles, ReportError> {
     fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
+    // Left in place if any write below fails (a full disk): the folder then
+    // says it is not a complete report.
+    files::mark_incomplete(dir)?;
     let hlog = dir.join(names::HLOG);
     move_into(&run.hlog_path, &hlog)?;
     let events = dir.join(names::EVENTS);
@@ -99,6 +102,7 @@ pub fn write_report_with(
         rendered.png_skipped.as_deref(),
     );
     write_atomic(&index, page.as_bytes())?;
+    files::unmark_incomplete(dir)?;
 
     Ok(ReportFiles {
         dir: dir.to_path_buf(),

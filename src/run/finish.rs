@@ -115,6 +115,8 @@ fn run_info(s: &Scenario, file: &Path, prepared: &Prepared, ex: &Executed) -> Ru
         schedule_len: ex.schedule_len,
         lost_events: ex.lost_events,
         gates: s.gates.clone(),
+        load_time: ex.stats.iter().map(|(_, st)| st.load_time).max(),
+        drain: Some(super::prepare::drain(s)),
         ..RunInfo::default()
     }
 }
