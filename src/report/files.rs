@@ -67,7 +67,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// empty file needs no data block, so it can be written even on a full
 /// disk, and a reader (or `harness gate`) can tell a cut-short folder from
 /// a report.
-pub(crate) fn mark_incomplete(dir: &Path) -> Result<(), ReportError> {
+pub fn mark_incomplete(dir: &Path) -> Result<(), ReportError> {
     let marker = dir.join(names::INCOMPLETE);
     fs::write(&marker, b"").map_err(|e| ReportError::io(&marker, e))
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use charts::chart::ChartFile;
 pub use charts::font::{default_font_paths, ensure_font, FontError};
-pub use files::{names, write_atomic, ReportError};
+pub use files::{mark_incomplete, names, write_atomic, ReportError};
 pub use hlog::{read_hlog, HlogReadError};
 pub use info::{PhaseInfo, ReportOptions, RunInfo};
 pub use summary::{

@@ -243,5 +243,8 @@ fn report_dir(root: &Path, name: &str) -> Result<PathBuf, RunError> {
         path: dir.clone(),
         source,
     })?;
+    // Until the report's last file is written: a run that dies or fails
+    // before then leaves a folder that says it is not a report.
+    crate::report::mark_incomplete(&dir)?;
     Ok(dir)
 }
