@@ -196,3 +196,39 @@ proptest! {
         prop_assert!(done, "the exchange did not end after the peer closed");
     }
 }
+
+/// The experiment, deterministic: every shipped scenario with each
+/// line's value replaced by each of a few bad values. Many are refused, and
+/// every refusal says where (it was 109 of 432 without `line:col`).
+#[test]
+fn every_line_of_every_shipped_scenario_with_a_bad_value_is_refused_with_its_place() {
+    let bad = [
+        "-1",
+        "1e308",
+        "[]",
+        "0s",
+        "~",
+        "{ uniform: [1e308, 1e308] }",
+        "99999h",
+    ];
+    let (mut tried, mut refused) = (0, 0);
+    for text in shipped() {
+        for i in 0..text.lines().count() {
+            for b in bad {
+                let bytes = apply(&text, &Edit::ReplaceValue(i, b.to_string()));
+                tried += 1;
+                if let Err(e) = parse_bytes(&bytes) {
+                    refused += 1;
+                    assert!(
+                        has_location(&e, "fuzz.yaml"),
+                        "no line:col in `{e}` for\n{}",
+                        String::from_utf8_lossy(&bytes)
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("{refused} of {tried} mutated scenarios refused, every one with file:line:col");
+    assert!(tried > 400, "{tried}");
+    assert!(refused * 3 > tried, "only {refused} of {tried} refused");
+}

@@ -136,3 +136,38 @@ impl Default for ReportOptions {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(duration: u64, elapsed_ms: u64, load_ms: Option<u64>) -> RunInfo {
+        RunInfo {
+            duration: Duration::from_secs(duration),
+            elapsed: Duration::from_millis(elapsed_ms),
+            load_time: load_ms.map(Duration::from_millis),
+            ..RunInfo::default()
+        }
+    }
+
+    /// Regression: `--rate 1e6/s --duration 1s` took 8.4 s to send and
+    /// reported "achieved 1000000.0/s", divided by the 1 s asked.
+    #[test]
+    fn rates_are_divided_by_the_time_the_load_took() {
+        assert_eq!(
+            info(1, 9_000, Some(8_400)).load_window(),
+            Duration::from_millis(8_400)
+        );
+        // On time (the last send is just before the end): the duration.
+        assert_eq!(
+            info(10, 12_000, Some(9_950)).load_window(),
+            Duration::from_secs(10)
+        );
+        // Interrupted after 3 s: the 3 s.
+        assert_eq!(
+            info(10, 3_000, Some(3_000)).load_window(),
+            Duration::from_secs(3)
+        );
+        assert_eq!(info(10, 3_000, None).load_window(), Duration::from_secs(3));
+    }
+}
