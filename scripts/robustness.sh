@@ -16,7 +16,7 @@ QUICK=0
 BIN=${BIN:-target/release}
 if [ ! -x "$BIN/harness" ] || [ ! -x "$BIN/mock-server" ]; then
   if [ "$BIN" = target/release ]; then
-    CARGO_INCREMENTAL=0 cargo build --release --quiet --bins || exit 1
+    CARGO_INCREMENTAL=0 cargo build --release --quiet --workspace --bins || exit 1
   else
     echo "no harness/mock-server in $BIN" >&2
     exit 1
