@@ -37,6 +37,7 @@ pub mod run;
 pub mod scenario;
 pub mod schedule;
 pub mod sender;
+pub mod signals;
 pub mod sut;
 mod threads;
 pub mod tune;

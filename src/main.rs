@@ -20,8 +20,10 @@ mod exit {
     pub const GATE_FAILED: u8 = 3;
     /// The generator could not keep the asked load: numbers are not trustworthy.
     pub const GENERATOR_UNHEALTHY: u8 = 4;
-    /// Ended early by Ctrl-C; a partial report was written.
-    pub const INTERRUPTED: u8 = 130;
+    /// Ended early by a signal; a partial report was written. The code is
+    /// 128 + the first signal's number: 130 (SIGINT, Ctrl-C), 143
+    /// (SIGTERM), 129 (SIGHUP); see `harness::signals`.
+    pub use harness::signals::exit_code as interrupted;
 }
 
 #[derive(Debug, Parser)]
@@ -79,6 +81,11 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
+    // The commands that write a report stop on SIGTERM and SIGHUP as on
+    // Ctrl-C, from here on (a signal while the run is prepared counts too).
+    if matches!(cli.command, Command::Run(_) | Command::Tune(_)) {
+        let _ = harness::signals::subscribe();
+    }
     let result = rt.block_on(async {
         match cli.command {
             Command::Run(args) => cmd::run::run(args).await,
@@ -103,7 +110,7 @@ fn code(result: Result<Status, Error>) -> u8 {
             exit::GATE_FAILED
         }
         Ok(Status::GeneratorUnhealthy) => exit::GENERATOR_UNHEALTHY,
-        Ok(Status::Interrupted) => exit::INTERRUPTED,
+        Ok(Status::Interrupted) => exit::interrupted(),
         Err(e) => {
             eprintln!("error: {e}");
             match e {
@@ -111,7 +118,7 @@ fn code(result: Result<Status, Error>) -> u8 {
                 // Ctrl-C while a system under test was starting: nothing
                 // was measured, but the user asked to stop.
                 Error::Run(harness::run::RunError::Sut(harness::sut::SutError::Interrupted(_))) => {
-                    exit::INTERRUPTED
+                    exit::interrupted()
                 }
                 _ => exit::ERROR,
             }

@@ -15,6 +15,11 @@ use crate::scenario::load::Shape;
 const IDLE_RATE: f64 = 1e-3;
 /// Integration step (seconds) for shapes whose rate varies.
 const STEP: f64 = 0.001;
+/// A backstop for callers that skip `validate` (which refuses more than
+/// [`crate::scenario::bounds::MAX_REQUESTS`]): at an absurd rate every
+/// instant rounds to the same offset and the end is never reached, so the
+/// count alone ends the schedule.
+const HARD_CAP: u64 = 2 * crate::scenario::bounds::MAX_REQUESTS as u64;
 
 /// Iterator over intended send offsets from t0, in order, all `< duration`.
 #[derive(Debug, Clone)]
@@ -86,6 +91,9 @@ impl Iterator for Schedule {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
+        if self.n >= HARD_CAP {
+            return None;
+        }
         let t = match &self.shape {
             // Exact multiples: no drift from adding up floating-point gaps.
             Shape::Constant(r) => {
@@ -154,6 +162,14 @@ mod tests {
         assert_eq!(s.len(), 8);
         assert_eq!(s[1], Duration::from_millis(250));
         assert_eq!(s[7], Duration::from_millis(1750));
+    }
+
+    /// Regression: `--rate 1e308/s` spun forever counting the schedule,
+    /// since every offset rounded to 0 and the end was never reached.
+    #[test]
+    fn an_absurd_rate_ends_at_the_hard_cap() {
+        let n = Schedule::new(Shape::Constant(rate(1e308)), Duration::from_secs(1), 1).count();
+        assert_eq!(n as u64, HARD_CAP);
     }
 
     #[test]

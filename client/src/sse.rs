@@ -15,6 +15,9 @@ pub(crate) enum SseEvent {
 /// Longest line accepted; a server that never sends a newline must not make
 /// the client buffer without bound.
 const MAX_LINE: usize = 4 * 1024 * 1024;
+/// Largest event (its `data:` lines joined): many lines with no blank line
+/// between them must not make the client buffer without bound either.
+const MAX_EVENT: usize = 16 * 1024 * 1024;
 
 /// Line-oriented SSE state.
 #[derive(Debug, Default)]
@@ -78,6 +81,11 @@ impl SseParser {
             if field == b"data" {
                 let value = std::str::from_utf8(value)
                     .map_err(|_| "SSE data line is not valid UTF-8".to_owned())?;
+                if self.data.len() + value.len() + 1 > MAX_EVENT {
+                    return Err(format!(
+                        "SSE event longer than {MAX_EVENT} bytes (data lines with no blank line between events)"
+                    ));
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -138,5 +146,73 @@ mod tests {
         let mut p = SseParser::default();
         p.push(b"data: \xff\xfe\n\n");
         assert!(p.next_event().is_err());
+    }
+
+    /// Regression: `data:` lines with no blank line between them grew the
+    /// event without bound.
+    #[test]
+    fn an_event_that_never_ends_is_an_error_not_unbounded_memory() {
+        let mut p = SseParser::default();
+        let line = format!("data: {}\n", "x".repeat(1 << 20));
+        let mut failed = false;
+        for _ in 0..20 {
+            p.push(line.as_bytes());
+            if p.next_event().is_err() {
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed);
+        assert!(p.data.len() <= MAX_EVENT);
+    }
+
+    mod props {
+        // The sse bench includes this file with `#[path]`; there `#[test]`
+        // functions are stripped and these imports go unused.
+        #[allow(unused_imports)]
+        use super::super::*;
+        #[allow(unused_imports)]
+        use proptest::prelude::*;
+
+        /// Bytes an SSE stream is made of, weighted to hit the parser's
+        /// branches (newlines, colons, field names, `[DONE]`).
+        fn piece() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..40),
+                Just(b"\n".to_vec()),
+                Just(b"\r\n".to_vec()),
+                Just(b"data: ".to_vec()),
+                Just(b"data:[DONE]\n\n".to_vec()),
+                Just(b": keep-alive\n\n".to_vec()),
+                Just(b"event: x\nid: 1\n".to_vec()),
+                Just(b"\xff\xfe".to_vec()),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            #[test]
+            fn arbitrary_streams_never_panic_and_buffer_a_bounded_amount(
+                pieces in proptest::collection::vec(piece(), 0..60),
+            ) {
+                let mut p = SseParser::default();
+                for chunk in &pieces {
+                    p.push(chunk);
+                    loop {
+                        match p.next_event() {
+                            Ok(Some(SseEvent::Data(d))) => prop_assert!(d.len() <= MAX_EVENT),
+                            Ok(Some(SseEvent::Done)) => {}
+                            Ok(None) => break,
+                            Err(_) => break,
+                        }
+                    }
+                    // What is kept is at most the unfinished line plus the
+                    // last chunk: consumed lines are dropped.
+                    prop_assert!(p.buf.len() - p.pos <= MAX_LINE + chunk.len());
+                    prop_assert!(p.data.len() <= MAX_EVENT);
+                }
+            }
+        }
     }
 }

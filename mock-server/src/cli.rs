@@ -1,6 +1,7 @@
 //! Command-line front end shared by the `mock-server` binary and
 //! `harness mock`: serve a scenario's server part until Ctrl-C.
 
+use crate::server::guard::{ControlAccess, TOKEN_ENV};
 use crate::{load_server_config, start, Error, JournalOptions, StartOptions};
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
@@ -36,11 +37,45 @@ pub struct MockArgs {
     /// Record no journal at all (to measure what journaling costs).
     #[arg(long, conflicts_with_all = ["journal", "journal_ring"])]
     pub no_journal: bool,
+    /// No control API: `/_mock/` answers 404.
+    #[arg(long)]
+    pub no_control: bool,
+    /// Require `Authorization: Bearer TOKEN` on control requests (default:
+    /// the `MOCK_CONTROL_TOKEN` environment variable, else none).
+    #[arg(long, value_name = "TOKEN")]
+    pub control_token: Option<String>,
+    /// Accept control requests whatever their `Host` and `Origin` (behind
+    /// a proxy or a DNS name); by default only loopback names or the
+    /// address the server was reached on are, against CSRF and DNS
+    /// rebinding from a browser.
+    #[arg(long)]
+    pub control_allow_foreign: bool,
 }
 
 /// Serves until Ctrl-C, printing each node's address first.
 pub async fn run(args: MockArgs) -> Result<(), Error> {
     let config = load_server_config(&args.scenario)?;
+    let mut stop = StopSignals::new().map_err(Error::Signal)?;
+    let control = ControlAccess {
+        disabled: args.no_control,
+        token: args
+            .control_token
+            .clone()
+            .or_else(|| std::env::var(TOKEN_ENV).ok())
+            .filter(|t| !t.is_empty()),
+        allow_foreign: args.control_allow_foreign,
+    };
+    if !args.host.is_loopback() && !control.disabled {
+        eprintln!(
+            "warning: listening on {}: the control API (/_mock/) lets anyone who can reach this port change the faults{}",
+            args.host,
+            if control.token.is_some() {
+                " (a control token is required)"
+            } else {
+                " and has no authentication; pass --control-token (or MOCK_CONTROL_TOKEN) or --no-control"
+            }
+        );
+    }
     let server = start(
         config,
         StartOptions {
@@ -55,6 +90,7 @@ pub async fn run(args: MockArgs) -> Result<(), Error> {
                 channel: None,
                 disabled: args.no_journal,
             },
+            control,
         },
     )
     .await?;
@@ -67,14 +103,45 @@ pub async fn run(args: MockArgs) -> Result<(), Error> {
     if let Some(path) = &args.journal {
         let _ = writeln!(out, "journal: {}", path.display());
     }
-    let _ = writeln!(
-        out,
-        "control API: {}/_mock/state, journal: {}/_mock/journal?since=0 — Ctrl-C to stop",
-        server.base_urls()[0],
-        server.base_urls()[0]
-    );
+    if args.no_control {
+        let _ = writeln!(out, "control API: disabled — Ctrl-C (or SIGTERM) to stop");
+    } else {
+        let _ = writeln!(
+            out,
+            "control API: {}/_mock/state, journal: {}/_mock/journal?since=0 — Ctrl-C (or SIGTERM) to stop",
+            server.base_urls()[0],
+            server.base_urls()[0]
+        );
+    }
     let _ = out.flush();
-    let signal = tokio::signal::ctrl_c().await;
+    stop.wait().await;
     server.shutdown().await;
-    signal.map_err(Error::Signal)
+    Ok(())
+}
+
+/// Ctrl-C, SIGTERM (`kill`, `docker stop`, CI cancellation) or SIGHUP (the
+/// terminal closed): each stops the server the same graceful way, so what
+/// it keeps (counters, a journal) is flushed rather than lost. Registered
+/// before the addresses are printed, so a signal sent as soon as they are
+/// read is caught too.
+struct StopSignals([tokio::signal::unix::Signal; 3]);
+
+impl StopSignals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals([
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::hangup())?,
+        ]))
+    }
+
+    async fn wait(&mut self) {
+        let [int, term, hup] = &mut self.0;
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+    }
 }

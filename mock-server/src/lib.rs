@@ -19,7 +19,7 @@ pub mod journal;
 pub mod plan;
 pub mod server;
 
-pub use config::{load_server_config, ConfigError, PhaseInfo, ServerConfig};
+pub use config::{load_server_config, parse_server_config, ConfigError, PhaseInfo, ServerConfig};
 pub use server::counters::{CountersSnapshot, NodeSnapshot};
 pub use server::writer::DEFAULT_RING;
 
@@ -90,6 +90,9 @@ pub struct StartOptions {
     pub allow_non_loopback: bool,
     /// Where the attempt journal goes (`docs/journal.md`).
     pub journal: JournalOptions,
+    /// Who may use the control API (default: loopback names only, no
+    /// token).
+    pub control: server::guard::ControlAccess,
 }
 
 /// The attempt journal's sinks. The in-memory ring is always kept (it serves
@@ -123,6 +126,7 @@ impl Default for StartOptions {
             seed: None,
             allow_non_loopback: false,
             journal: JournalOptions::default(),
+            control: server::guard::ControlAccess::default(),
         }
     }
 }
@@ -178,6 +182,18 @@ pub async fn start(mut config: ServerConfig, opts: StartOptions) -> Result<MockS
             addr: SocketAddr::new(opts.host, opts.port),
             source,
         })?;
+    let guard = Arc::new(server::guard::Guard {
+        max_connections: config
+            .max_connections
+            .unwrap_or_else(|| server::guard::default_max_connections(config.nodes)),
+        control: opts.control.clone(),
+    });
+    if !opts.host.is_loopback() && !guard.control.disabled && guard.control.token.is_none() {
+        tracing::warn!(
+            host = %opts.host,
+            "the control API (/_mock/) has no authentication: anyone who can reach this port can change the faults; pass --control-token or --no-control"
+        );
+    }
     let file = match opts.journal.file {
         Some(path) => match std::fs::File::create(&path) {
             Ok(f) => Some((f, path)),
@@ -200,6 +216,7 @@ pub async fn start(mut config: ServerConfig, opts: StartOptions) -> Result<MockS
             l,
             shared.clone(),
             i,
+            guard.clone(),
             cancel.clone(),
             tracker.clone(),
         ));

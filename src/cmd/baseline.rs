@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::Value;
 
 use super::status::{Error, Status};
-use crate::gate::files::read_summary;
+use crate::gate::files::{check_whole, read_summary};
 use crate::report::write_atomic;
 
 /// `harness baseline` arguments.
@@ -24,11 +24,19 @@ pub struct BaselineArgs {
     /// Baseline name (default: the scenario name in the summary).
     #[arg(long)]
     pub name: Option<String>,
+    /// Save a report that was cut short (`partial: true`) or whose
+    /// generator was unhealthy; refused by default, since later runs would
+    /// be held to numbers that do not stand for the scenario.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 /// Copies the summary to `<dir>/<name>.json`.
 pub fn run(args: &BaselineArgs) -> Result<Status, Error> {
     let summary = read_summary(&args.report)?;
+    if !args.allow_partial {
+        check_whole(&args.report, &summary)?;
+    }
     let name = match &args.name {
         Some(n) => n.clone(),
         None => summary

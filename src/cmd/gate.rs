@@ -33,6 +33,11 @@ pub struct GateArgs {
     /// Write the result as JUnit XML here.
     #[arg(long)]
     pub junit: Option<PathBuf>,
+    /// Gate reports that were cut short (`partial: true`) or whose
+    /// generator was unhealthy; refused by default, since their numbers do
+    /// not stand for the whole scenario.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 /// Evaluates the gates (given, from a file, or the summary's own), prints
@@ -43,6 +48,11 @@ pub fn run(args: &GateArgs) -> Result<Status, Error> {
         .iter()
         .map(|p| files::read_summary(p))
         .collect::<Result<Vec<_>, _>>()?;
+    if !args.allow_partial {
+        for (p, s) in args.summaries.iter().zip(&summaries) {
+            files::check_whole(p, s)?;
+        }
+    }
     let mut exprs = args.exprs.clone();
     if let Some(f) = &args.gates {
         exprs.extend(files::gates_from_file(f)?);
@@ -60,6 +70,9 @@ pub fn run(args: &GateArgs) -> Result<Status, Error> {
     let mut report = gate::evaluate(&gates, &summaries);
     if let Some(b) = &args.baseline {
         let base = files::read_summary(b)?;
+        if !args.allow_partial {
+            files::check_whole(b, &base)?;
+        }
         let tol = files::parse_tolerance(&args.tolerance)?;
         report
             .results

@@ -128,7 +128,9 @@ pub async fn run(args: RunArgs) -> Result<Status, Error> {
             abort.clone(),
         )
         .await?;
-        let stop = o.interrupted;
+        // A signal that came while this run's report was written stops the
+        // repeats too.
+        let stop = o.interrupted || crate::signals::received().count > 0;
         outs.push(o);
         if stop {
             break;
@@ -155,7 +157,7 @@ pub async fn run(args: RunArgs) -> Result<Status, Error> {
         }
         gate_failed = !r.passed;
     }
-    if outs.iter().any(|o| o.interrupted) {
+    if outs.iter().any(|o| o.interrupted) || crate::signals::received().count > 0 {
         if let Some(e) = write_failed {
             eprintln!("error: {e}");
         }

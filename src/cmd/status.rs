@@ -23,7 +23,8 @@ pub enum Status {
     /// The generator could not keep the asked load: the numbers are not
     /// trustworthy.
     GeneratorUnhealthy,
-    /// Ended early by Ctrl-C; a partial report was written.
+    /// Ended early by Ctrl-C, SIGTERM or SIGHUP; a partial report was
+    /// written.
     Interrupted,
 }
 

@@ -94,6 +94,10 @@ pub async fn run(args: &TuneArgs) -> Result<Status, Error> {
     let dir = tune_dir(&args.out, &base.name)?;
     let runs_dir = dir.join("runs");
     let mut rows = Vec::new();
+    // A signal (Ctrl-C, SIGTERM, SIGHUP) stops the grid: the setting whose
+    // run it cut short is left out (its numbers are partial), the settings
+    // done so far are ranked and written, and the exit code says so.
+    let mut interrupted = false;
     for (i, c) in combos.iter().enumerate() {
         let sets: Vec<String> = base_sets.iter().chain(c).cloned().collect();
         let mut summaries: Vec<Summary> = Vec::new();
@@ -108,8 +112,20 @@ pub async fn run(args: &TuneArgs) -> Result<Status, Error> {
             );
             let s = scenario::load(&args.scenario, &sets)?;
             let out = run::run(&s, &args.scenario, &runs_dir, Progress::Silent, Vec::new()).await?;
+            if out.interrupted || crate::signals::received().count > 0 {
+                interrupted = true;
+                break;
+            }
             summaries.push(out.summary);
             reports.push(out.dir);
+        }
+        if interrupted {
+            eprintln!(
+                "tune interrupted: ranking the {} of {} settings that completed",
+                rows.len(),
+                combos.len()
+            );
+            break;
         }
         // The objective and its constraints are gate expressions, which
         // read any summary path: they judge the JSON form.
@@ -151,6 +167,9 @@ pub async fn run(args: &TuneArgs) -> Result<Status, Error> {
     }
     out!("{}", ranked_table(&axes, &rows, &order, &objective));
     outln!("tune report: {}", dir.display());
+    if interrupted {
+        return Ok(Status::Interrupted);
+    }
     match chosen {
         Some(i) => {
             outln!(

@@ -23,6 +23,10 @@ pub struct DriveStats {
     /// Requests still running when the drain limit (or a second Ctrl-C)
     /// ended them; they have no outcome.
     pub abandoned: u64,
+    /// From t0 until the load stopped (the schedule ran out, the users'
+    /// time ended, or a stop): longer than the duration when the generator
+    /// fell behind its schedule. Rates are divided by this.
+    pub load_time: std::time::Duration,
 }
 
 /// Live counters the progress line and recorder sample.

@@ -158,6 +158,7 @@ pub async fn drive<S: Sender>(
             closed_started = Some(users.started);
         }
     }
+    let load_time = t0.elapsed();
     tracker.close();
     let drained = tokio::select! {
         // Abandoned tasks end at once too; the abandon must win the race
@@ -180,6 +181,7 @@ pub async fn drive<S: Sender>(
     // every outcome has reached `out` when this returns.
     drop(ctx);
     let _ = forwarder.await;
+    stats.load_time = load_time;
     stats
 }
 

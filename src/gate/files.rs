@@ -49,6 +49,14 @@ pub enum FileError {
         /// The file.
         path: PathBuf,
     },
+    /// A partial or unhealthy report offered to `gate` or `baseline save`.
+    #[error("{}: {why}; its numbers do not stand for the whole scenario. Re-run it, or pass --allow-partial to use it anyway", path.display())]
+    NotWhole {
+        /// The summary.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
     /// `--tolerance` is not a percentage.
     #[error("--tolerance `{0}` is not a percentage such as 10%")]
     Tolerance(String),
@@ -79,6 +87,50 @@ pub fn read_summary(p: &Path) -> Result<Value, FileError> {
         source,
     })?;
     serde_json::from_str(&text).map_err(|source| FileError::NotASummary { path, source })
+}
+
+/// Refuses a summary that does not stand for a whole run: cut short
+/// (`partial: true`, Ctrl-C, a signal or `--abort-on-fail`), written by a
+/// generator that could not keep the load (`generator.healthy: false`), or
+/// in a folder whose report was never completed (`INCOMPLETE`).
+pub fn check_whole(p: &Path, s: &Value) -> Result<(), FileError> {
+    let path = summary_path(p);
+    let not_whole = |why: String| FileError::NotWhole {
+        path: path.clone(),
+        why,
+    };
+    let folder = if p.is_dir() { Some(p) } else { p.parent() };
+    if folder.is_some_and(|d| d.join(crate::report::names::INCOMPLETE).exists()) {
+        return Err(not_whole(
+            "the report folder is marked INCOMPLETE (writing it failed)".into(),
+        ));
+    }
+    if s.get("partial").and_then(Value::as_bool) == Some(true) {
+        let elapsed = s.get("elapsed_s").and_then(Value::as_f64).unwrap_or(0.0);
+        let asked = s
+            .pointer("/scenario/duration_s")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
+        return Err(not_whole(format!(
+            "the run was cut short (partial: true, {elapsed:.1} s of {asked:.1} s)"
+        )));
+    }
+    if s.pointer("/generator/healthy").and_then(Value::as_bool) == Some(false) {
+        let problems = s
+            .pointer("/generator/problems")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
+        return Err(not_whole(format!(
+            "the generator could not keep the asked load (generator.healthy: false: {problems})"
+        )));
+    }
+    Ok(())
 }
 
 /// Parse a tolerance such as `10%` or `0.1` into a fraction.

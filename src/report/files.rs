@@ -21,6 +21,9 @@ pub mod names {
     /// The verdicts of the first arm's journal (`verdicts.<arm>.json` for
     /// the others).
     pub const VERDICTS: &str = "verdicts.json";
+    /// Present while the report is being written, and left when writing
+    /// it failed: the folder is not a complete report.
+    pub const INCOMPLETE: &str = "INCOMPLETE";
 }
 
 /// Errors while writing the report.
@@ -51,11 +54,34 @@ impl ReportError {
 }
 
 /// Writes `bytes` to `path` via `path.tmp` and a rename, so a reader never
-/// sees a half-written file.
+/// sees a half-written file; on failure (a full disk) the temporary file is
+/// removed, so nothing half-written stays behind under any name.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let tmp = tmp_path(path, "tmp");
-    fs::write(&tmp, bytes).map_err(|e| ReportError::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| ReportError::io(path, e))
+    fs::write(&tmp, bytes)
+        .map_err(|e| ReportError::io(path, e))
+        .and_then(|()| fs::rename(&tmp, path).map_err(|e| ReportError::io(path, e)))
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })
+}
+
+/// Marks `dir` as not a complete report until [`unmark_incomplete`]: an
+/// empty file needs no data block, so it can be written even on a full
+/// disk, and a reader (or `harness gate`) can tell a cut-short folder from
+/// a report.
+pub fn mark_incomplete(dir: &Path) -> Result<(), ReportError> {
+    let marker = dir.join(names::INCOMPLETE);
+    fs::write(&marker, b"").map_err(|e| ReportError::io(&marker, e))
+}
+
+/// Removes the marker of [`mark_incomplete`]: every file is written.
+pub(crate) fn unmark_incomplete(dir: &Path) -> Result<(), ReportError> {
+    let marker = dir.join(names::INCOMPLETE);
+    match fs::remove_file(&marker) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ReportError::io(&marker, e)),
+        _ => Ok(()),
+    }
 }
 
 /// `dir/name.<suffix>` next to `path`.
@@ -80,8 +106,12 @@ pub(crate) fn move_into(from: &Path, to: &Path) -> Result<(), ReportError> {
         return Ok(());
     }
     let tmp = tmp_path(to, "tmp");
-    fs::copy(from, &tmp).map_err(|e| ReportError::io(from, e))?;
-    fs::rename(&tmp, to).map_err(|e| ReportError::io(to, e))?;
+    fs::copy(from, &tmp)
+        .map_err(|e| ReportError::io(to, e))
+        .and_then(|_| fs::rename(&tmp, to).map_err(|e| ReportError::io(to, e)))
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })?;
     let _ = fs::remove_file(from);
     Ok(())
 }

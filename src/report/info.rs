@@ -75,6 +75,13 @@ pub struct RunInfo {
     /// Requests abandoned after the drain limit (or a second Ctrl-C), by
     /// arm name: started, never ended, so without an outcome.
     pub abandoned: std::collections::BTreeMap<String, u64>,
+    /// From t0 until the load stopped (the longest arm), when known:
+    /// beyond `duration` when the generator fell behind its schedule.
+    pub load_time: Option<Duration>,
+    /// How long requests in flight may drain after the load; a load that
+    /// overran its duration by more than this makes the generator
+    /// unhealthy.
+    pub drain: Option<Duration>,
 }
 
 impl Default for RunInfo {
@@ -103,16 +110,23 @@ impl Default for RunInfo {
             journal_offset_s: 0.0,
             external_arms: Vec::new(),
             abandoned: Default::default(),
+            load_time: None,
+            drain: None,
         }
     }
 }
 
 impl RunInfo {
     /// Time during which load was offered: the duration asked, or the
-    /// elapsed time when shorter (interrupted run). The drain of requests
-    /// still in flight after the schedule ends is not counted, so rates
-    /// compare with the asked rate.
+    /// elapsed time when shorter (interrupted run), or the time the load
+    /// actually took when the generator fell behind (rates are divided by
+    /// the time taken, not the time asked). The drain of requests still in
+    /// flight after the schedule ends is not counted, so rates compare with
+    /// the asked rate.
     pub fn load_window(&self) -> Duration {
+        if let Some(t) = self.load_time.filter(|t| *t > self.duration) {
+            return t;
+        }
         if self.duration.is_zero() {
             self.elapsed
         } else {
@@ -143,5 +157,40 @@ impl Default for ReportOptions {
         Self {
             font_paths: default_font_paths(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(duration: u64, elapsed_ms: u64, load_ms: Option<u64>) -> RunInfo {
+        RunInfo {
+            duration: Duration::from_secs(duration),
+            elapsed: Duration::from_millis(elapsed_ms),
+            load_time: load_ms.map(Duration::from_millis),
+            ..RunInfo::default()
+        }
+    }
+
+    /// Regression: `--rate 1e6/s --duration 1s` took 8.4 s to send and
+    /// reported "achieved 1000000.0/s", divided by the 1 s asked.
+    #[test]
+    fn rates_are_divided_by_the_time_the_load_took() {
+        assert_eq!(
+            info(1, 9_000, Some(8_400)).load_window(),
+            Duration::from_millis(8_400)
+        );
+        // On time (the last send is just before the end): the duration.
+        assert_eq!(
+            info(10, 12_000, Some(9_950)).load_window(),
+            Duration::from_secs(10)
+        );
+        // Interrupted after 3 s: the 3 s.
+        assert_eq!(
+            info(10, 3_000, Some(3_000)).load_window(),
+            Duration::from_secs(3)
+        );
+        assert_eq!(info(10, 3_000, None).load_window(), Duration::from_secs(3));
     }
 }

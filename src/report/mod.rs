@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use charts::chart::ChartFile;
 pub use charts::font::{default_font_paths, ensure_font, FontError};
-pub use files::{names, write_atomic, ReportError};
+pub use files::{mark_incomplete, names, write_atomic, ReportError};
 pub use hlog::{read_hlog, HlogReadError};
 pub use info::{PhaseInfo, ReportOptions, RunInfo};
 pub use summary::{
@@ -73,6 +73,9 @@ pub fn write_report_with(
     opts: &ReportOptions,
 ) -> Result<ReportFiles, ReportError> {
     fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
+    // Left in place if any write below fails (a full disk): the folder then
+    // says it is not a complete report.
+    files::mark_incomplete(dir)?;
     let hlog = dir.join(names::HLOG);
     move_into(&run.hlog_path, &hlog)?;
     let events = dir.join(names::EVENTS);
@@ -110,6 +113,7 @@ pub fn write_report_with(
         rendered.png_skipped.as_deref(),
     );
     write_atomic(&index, page.as_bytes())?;
+    files::unmark_incomplete(dir)?;
 
     Ok(ReportFiles {
         dir: dir.to_path_buf(),

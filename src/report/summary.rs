@@ -333,6 +333,16 @@ pub fn build_summary(run: &RunData, info: &RunInfo) -> Summary {
             info.max_in_flight_hits
         ));
     }
+    if let (Some(load), Some(drain)) = (info.load_time, info.drain) {
+        if load > info.duration + drain {
+            problems.push(format!(
+                "the load took {:.1} s for a {:.1} s run (more than the {:.1} s drain bound over): the generator fell behind its schedule, rates are per time taken",
+                load.as_secs_f64(),
+                info.duration.as_secs_f64(),
+                drain.as_secs_f64()
+            ));
+        }
+    }
     let first_requests = run.arms.first().map_or(0, |a| a.requests);
     Summary {
         schema_version: SCHEMA_VERSION,

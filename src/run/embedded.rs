@@ -9,7 +9,21 @@ use crate::scenario::Scenario;
 /// would not.
 pub(super) struct EmbeddedServer {
     pub(super) server: mock_server::MockServer,
-    rt: tokio::runtime::Runtime,
+    rt: Rt,
+}
+
+/// The server's runtime, shut down in the background when dropped: a plain
+/// `Runtime` dropped on an error path inside the harness's own async code
+/// panics ("Cannot drop a runtime in a context where blocking is not
+/// allowed") and hides the error that led there.
+struct Rt(Option<tokio::runtime::Runtime>);
+
+impl Drop for Rt {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl EmbeddedServer {
@@ -24,6 +38,8 @@ impl EmbeddedServer {
             .enable_all()
             .build()
             .map_err(RunError::ServerRuntime)?;
+        let handle = rt.handle().clone();
+        let rt = Rt(Some(rt));
         let opts = mock_server::StartOptions {
             seed: Some(s.seed),
             journal: mock_server::JournalOptions {
@@ -32,7 +48,7 @@ impl EmbeddedServer {
             },
             ..Default::default()
         };
-        let server = rt
+        let server = handle
             .spawn(mock_server::start(s.server.clone(), opts))
             .await
             .map_err(RunError::ServerTask)??;
@@ -45,7 +61,8 @@ impl EmbeddedServer {
     }
 
     pub(super) async fn shutdown(self) {
-        let _ = self.rt.spawn(self.server.shutdown()).await;
-        self.rt.shutdown_background();
+        if let Some(rt) = &self.rt.0 {
+            let _ = rt.spawn(self.server.shutdown()).await;
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The second stage of a run: drive every arm's load, forward client events
 //! and fault phases, and fold it all into the recorder on a thread of its
-//! own. Ctrl-C stops the load (requests in flight drain); a second Ctrl-C
-//! abandons them too. Either way the run goes on to its (partial) report.
+//! own. Ctrl-C, SIGTERM or SIGHUP stops the load (requests in flight drain);
+//! a second signal abandons them too. Either way the run goes on to its (partial) report.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -97,7 +97,7 @@ pub(super) async fn execute(
         .map_or(0.0, |st| t0.saturating_duration_since(st).as_secs_f64());
     let started_at = SystemTime::now();
     let interrupted = Arc::new(AtomicBool::new(false));
-    let ctrl_c = tokio::spawn(on_ctrl_c(stop.clone(), interrupted.clone()));
+    let ctrl_c = tokio::spawn(on_signal(stop.clone(), interrupted.clone()));
 
     let gauges: Vec<(Arm, Arc<Gauges>)> = prepared
         .arms
@@ -229,19 +229,21 @@ pub(super) async fn execute(
     })
 }
 
-/// First Ctrl-C: stop the load, let requests in flight drain. Second:
+/// First SIGINT, SIGTERM or SIGHUP (or one already received while the run
+/// was prepared): stop the load, let requests in flight drain. Second:
 /// abandon them too, so the partial report is written at once and `main`
-/// exits 130.
-async fn on_ctrl_c(stop: Stop, interrupted: Arc<AtomicBool>) {
-    if tokio::signal::ctrl_c().await.is_ok() {
-        interrupted.store(true, Ordering::SeqCst);
-        eprintln!("\ninterrupted: stopping the load, draining in-flight requests (Ctrl-C again to quit now)");
-        stop.load.cancel();
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "interrupted again: abandoning in-flight requests, writing the partial report"
-            );
-            stop.in_flight.cancel();
-        }
+/// exits with the first signal's code.
+async fn on_signal(stop: Stop, interrupted: Arc<AtomicBool>) {
+    let mut rx = crate::signals::subscribe();
+    let Ok(first) = rx.wait_for(|r| r.count >= 1).await.map(|r| r.first) else {
+        return;
+    };
+    interrupted.store(true, Ordering::SeqCst);
+    let name = first.map_or("interrupt", |s| s.name());
+    eprintln!("\ninterrupted ({name}): stopping the load, draining in-flight requests (Ctrl-C again to quit now)");
+    stop.load.cancel();
+    if rx.wait_for(|r| r.count >= 2).await.is_ok() {
+        eprintln!("interrupted again: abandoning in-flight requests, writing the partial report");
+        stop.in_flight.cancel();
     }
 }

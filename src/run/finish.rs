@@ -138,6 +138,8 @@ fn run_info(s: &Scenario, file: &Path, prepared: &Prepared, ex: &Executed) -> Ru
             .iter()
             .map(|(arm, st)| (arm.as_str().to_string(), st.abandoned))
             .collect(),
+        load_time: ex.stats.iter().map(|(_, st)| st.load_time).max(),
+        drain: Some(super::prepare::drain(s)),
         ..RunInfo::default()
     }
 }

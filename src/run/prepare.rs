@@ -135,13 +135,21 @@ pub(super) async fn prepare(s: &Scenario, out_root: &Path) -> Result<Prepared, R
         arms: Vec::new(),
         bodies: requests.len(),
     };
-    // Ctrl-C while systems under test start stops them and ends the run.
+    // Ctrl-C, SIGTERM or SIGHUP while systems under test start stops them
+    // and ends the run.
     let cancel = CancellationToken::new();
     let watcher = {
         let cancel = cancel.clone();
+        let mut rx = crate::signals::subscribe();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
+            loop {
+                if rx.borrow_and_update().count > 0 {
+                    cancel.cancel();
+                    return;
+                }
+                if rx.changed().await.is_err() {
+                    return;
+                }
             }
         })
     };
@@ -383,5 +391,8 @@ fn report_dir(root: &Path, name: &str) -> Result<PathBuf, RunError> {
         path: dir.clone(),
         source,
     })?;
+    // Until the report's last file is written: a run that dies or fails
+    // before then leaves a folder that says it is not a report.
+    crate::report::mark_incomplete(&dir)?;
     Ok(dir)
 }

@@ -105,8 +105,10 @@ pub struct LoadConfig {
     /// Open model: constant rate, shorthand for `shape: {constant: R}`.
     #[serde(default)]
     pub rate: Option<Rate>,
-    /// Open model: a rate shape (constant, ramp, steps, sine, poisson).
-    #[serde(default)]
+    /// Open model: a rate shape, a one-key map as the README writes it:
+    /// `{ramp: {from: 10/s, to: 50/s}}` (constant, ramp, steps, sine,
+    /// poisson); `--set load.shape.poisson=50/s` builds the same map.
+    #[serde(default, with = "serde_yaml::with::singleton_map")]
     pub shape: Option<Shape>,
     /// Open model: most requests in flight at once; when reached, the
     /// generator waits (the wait shows as send lag) and reports it.

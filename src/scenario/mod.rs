@@ -3,7 +3,9 @@
 //! `gates:`. Parsed once, with errors that name the file, line, column and
 //! field, then validated.
 
+pub mod bounds;
 pub mod load;
+mod locate;
 mod overrides;
 #[cfg(test)]
 mod tests;
@@ -204,10 +206,12 @@ pub enum ScenarioError {
         message: String,
     },
     /// A check across fields.
-    #[error("{origin}: {message}")]
+    #[error("{origin}{location}: {message}")]
     Invalid {
         /// File name.
         origin: String,
+        /// `:line:col` of the field the message is about, or empty.
+        location: String,
         /// What was wrong and what to do.
         message: String,
     },
@@ -217,11 +221,40 @@ pub enum ScenarioError {
 /// overrides (dotted paths, `[i]` for list elements) before it is checked,
 /// so a `--set` can also fix a value the file gets wrong.
 pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(&text, &path.display().to_string(), sets)
+    let origin = path.display().to_string();
+    let text = utf8(&bytes, &origin)?;
+    parse(text, &origin, sets)
+}
+
+/// The file as text, or an error naming the byte (and its line and
+/// column) where it stops being UTF-8.
+pub fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, ScenarioError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        ScenarioError::Parse {
+            origin: origin.to_string(),
+            location: format!(":{line}:{column}"),
+            field: String::new(),
+            message: format!(
+                "the file is not valid UTF-8 at byte {at} (0x{:02x}); save it as UTF-8",
+                bytes[at]
+            ),
+        }
+    })
 }
 
 /// Parse scenario text (see [`load`]). `origin` names it in errors.
@@ -254,7 +287,7 @@ pub fn parse(text: &str, origin: &str, sets: &[String]) -> Result<Scenario, Scen
             (Err(e), _) => return Err(e),
         }
     };
-    validate(&scenario, origin)?;
+    validate(&scenario, origin, text)?;
     Ok(scenario)
 }
 
@@ -312,10 +345,25 @@ fn parse_error(origin: &str, e: serde_yaml::Error, field: String) -> ScenarioErr
     }
 }
 
-fn validate(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
-    let invalid = |message: String| ScenarioError::Invalid {
-        origin: origin.to_string(),
-        message,
+fn validate(s: &Scenario, origin: &str, text: &str) -> Result<(), ScenarioError> {
+    // Messages start with the field they are about (`load.users must ...`,
+    // `server.faults[1].status ...`): its line goes in front.
+    let invalid = |message: String| {
+        let field = message
+            .split([' ', ':'])
+            .next()
+            .filter(|f| {
+                f.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._[]".contains(c))
+            })
+            .unwrap_or("");
+        ScenarioError::Invalid {
+            origin: origin.to_string(),
+            location: locate::locate(text, field)
+                .map(|(l, c)| format!(":{l}:{c}"))
+                .unwrap_or_default(),
+            message,
+        }
     };
     if s.name.trim().is_empty()
         || !s
@@ -335,6 +383,7 @@ fn validate(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
         return Err(invalid("duration must be at most 24h".into()));
     }
     s.load.validate().map_err(invalid)?;
+    bounds::check(s).map_err(invalid)?;
     if s.load.via == load::Via::Direct && !s.compare.is_empty() {
         return Err(invalid(
             "compare: lists arms to compare with the system under test; with `load.via: direct` there is no client to compare, remove one of them".into(),

@@ -118,6 +118,7 @@ pub fn section_from_file(
     })?;
     let fail = |message: String| super::ScenarioError::Invalid {
         origin: origin.clone(),
+        location: String::new(),
         message,
     };
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| fail(e.to_string()))?;

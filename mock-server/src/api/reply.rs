@@ -81,11 +81,14 @@ pub struct Script {
 impl Script {
     /// Draws lengths and timing from the generation model.
     pub fn draw<R: Rng + ?Sized>(req: &ChatRequest, gen: &Generation, rng: &mut R) -> Script {
-        let content = gen.output_tokens.sample(rng).round().max(1.0) as u32;
+        // A heavy tail (pareto, lognormal) may draw any length: clamp to what
+        // DeepSeek could answer, so one draw cannot exhaust memory.
+        let cap = super::request::MAX_OUTPUT_TOKENS as f64;
+        let content = gen.output_tokens.sample(rng).round().clamp(1.0, cap) as u32;
         let reasoning = if req.thinking {
             (gen.reasoning_tokens.sample(rng) * req.effort)
                 .round()
-                .max(1.0) as u32
+                .clamp(1.0, cap) as u32
         } else {
             0
         };

@@ -73,6 +73,19 @@ impl Dist {
         }
     }
 
+    /// The value most samples stay under, for bounds checks: the constant,
+    /// the uniform's top, and the mean / median / minimum of the others
+    /// (their tails are clamped where they are drawn).
+    pub fn typical_max(&self) -> f64 {
+        match *self {
+            Dist::Constant(v) => v,
+            Dist::Uniform(lo, hi) => lo.max(hi),
+            Dist::Normal { mean, .. } => mean,
+            Dist::LogNormal { mu, .. } => mu.exp(),
+            Dist::Pareto { scale, .. } => scale,
+        }
+    }
+
     /// True when every sample is exactly zero (lets the server skip timers).
     pub fn is_zero(&self) -> bool {
         matches!(self, Dist::Constant(v) if *v == 0.0)

@@ -22,7 +22,12 @@ pub fn load_server_config(path: &Path) -> Result<ServerConfig, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let origin = path.display().to_string();
+    parse_server_config(&text, &path.display().to_string())
+}
+
+/// [`load_server_config`] of text already read; `origin` names it in errors.
+pub fn parse_server_config(text: &str, origin: &str) -> Result<ServerConfig, ConfigError> {
+    let (text, origin) = (text.to_string(), origin.to_string());
     let is_scenario = serde_yaml::from_str::<serde_yaml::Value>(&text)
         .ok()
         .and_then(|v| v.as_mapping().map(|m| m.contains_key("server")))

@@ -16,7 +16,7 @@ pub use crate::api::models::RetiredModels;
 pub use dist::{Dist, DurationDist, NumberDist, TokenRate};
 pub use error::{parse_yaml, ConfigError};
 pub use fault::{Fault, FaultKind, FaultParams};
-pub use load::load_server_config;
+pub use load::{load_server_config, parse_server_config};
 pub use server_config::{
     AuthConfig, Capacity, Generation, Keys, Phase, PhaseInfo, ServerConfig, WhenFull, MAX_NODES,
 };

@@ -7,12 +7,17 @@ use super::error::ConfigError;
 use super::fault::{Fault, KeepAliveEvery};
 use super::units::{ByteSize, HumanDuration, Probability};
 use crate::api::models::{self, RetiredModels};
+use crate::api::request::MAX_OUTPUT_TOKENS;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Most listeners one server may start.
 pub const MAX_NODES: usize = 64;
+
+/// Largest `server.max_body`: bodies are read into memory, one per
+/// connection, before they are checked.
+pub const MAX_BODY_LIMIT: u64 = 64 << 20;
 
 /// The fake server's configuration (a scenario's `server:` section).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -36,6 +41,20 @@ pub struct ServerConfig {
     /// Time a client gets to send the request head (default 10s).
     #[serde(default = "default_header_timeout")]
     pub header_read_timeout: HumanDuration,
+    /// Time a client gets to send a whole request body, on every path
+    /// (chat and control API): 408 after it (default 30s).
+    #[serde(default = "default_body_timeout")]
+    pub body_read_timeout: HumanDuration,
+    /// A keep-alive connection with no request and no byte from the client
+    /// for this long is closed (default 5m; `0` never closes), so idle
+    /// sockets cannot pile up until the server runs out of descriptors.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: HumanDuration,
+    /// Most open connections per node; one more is answered `503` with
+    /// DeepSeek's error body and closed (default: the process's open-file
+    /// limit, less a reserve, shared among the nodes).
+    #[serde(default)]
+    pub max_connections: Option<usize>,
     /// Time to first token, tokens per second, output lengths.
     #[serde(default)]
     pub generation: Generation,
@@ -70,6 +89,12 @@ fn default_max_body() -> ByteSize {
 fn default_header_timeout() -> HumanDuration {
     HumanDuration(Duration::from_secs(10))
 }
+fn default_body_timeout() -> HumanDuration {
+    HumanDuration(Duration::from_secs(30))
+}
+fn default_idle_timeout() -> HumanDuration {
+    HumanDuration(Duration::from_secs(300))
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -80,6 +105,9 @@ impl Default for ServerConfig {
             retired_models: RetiredModels::Accept,
             max_body: default_max_body(),
             header_read_timeout: default_header_timeout(),
+            body_read_timeout: default_body_timeout(),
+            idle_timeout: default_idle_timeout(),
+            max_connections: None,
             generation: Generation::default(),
             capacity: None,
             faults: Vec::new(),
@@ -317,6 +345,37 @@ impl ServerConfig {
                     format!("must be unique, `{}` is used twice", phase.name),
                 ));
             }
+        }
+        let gen = &self.generation;
+        for (field, d) in [
+            ("server.generation.output_tokens", gen.output_tokens),
+            ("server.generation.reasoning_tokens", gen.reasoning_tokens),
+        ] {
+            let v = d.0.typical_max();
+            if v.is_nan() || v > MAX_OUTPUT_TOKENS as f64 {
+                return Err(ConfigError::invalid(
+                    field,
+                    format!(
+                        "must stay at most {MAX_OUTPUT_TOKENS} tokens (DeepSeek's largest max_tokens; every answer is built in memory, so a bigger one could exhaust it), got {v}"
+                    ),
+                ));
+            }
+        }
+        if self.max_connections == Some(0) {
+            return Err(ConfigError::invalid(
+                "server.max_connections",
+                "must be at least 1",
+            ));
+        }
+        if self.max_body.0 > MAX_BODY_LIMIT {
+            return Err(ConfigError::invalid(
+                "server.max_body",
+                format!(
+                    "must be at most {}MiB (a request body is held in memory while it is checked, once per connection), got {} bytes",
+                    MAX_BODY_LIMIT >> 20,
+                    self.max_body.0
+                ),
+            ));
         }
         if let Some(cap) = &self.capacity {
             if cap.max_concurrent == Some(0) {

@@ -1,12 +1,16 @@
 //! Listeners and connections: accept loop, one tracked task per connection,
 //! the socket wrapper that turns a requested close into a FIN or a reset
-//! (SO_LINGER 0 set just before the socket is dropped), and the head-timeout
-//! watchdog. The node's listening socket is its `door` (down nodes). The per-connection context requests see is in `ctl.rs`.
+//! (SO_LINGER 0 set just before the socket is dropped), the watchdog that
+//! cuts slow heads and idle keep-alive connections, and the per-node
+//! connection cap. The node's listening socket is its `door` (down nodes).
+//! The per-connection context requests see is in `ctl.rs`.
 
 use super::ctl::ConnCtl;
 use super::door::{self, Door};
+use super::guard::Guard;
 use super::handler;
 use super::state::Shared;
+use crate::api::errors::ErrorReply;
 use crate::config::fault::NodeDownMode;
 use hyper::rt::Executor;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -98,6 +102,7 @@ pub async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     index: usize,
+    guard: Arc<Guard>,
     cancel: CancellationToken,
     tracker: TaskTracker,
 ) {
@@ -118,6 +123,8 @@ pub async fn accept_loop(
     let mut conns: Vec<Weak<ConnCtl>> = Vec::new();
     let mut tick = tokio::time::interval(door::TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // One log line per stretch of failing accepts, not one every 20 ms.
+    let mut failing = false;
     loop {
         let accepted = tokio::select! {
             _ = cancel.cancelled() => break,
@@ -128,16 +135,35 @@ pub async fn accept_loop(
             r = accept(&door) => r,
         };
         let stream = match accepted {
-            Ok((s, _)) => s,
+            Ok((s, _)) => {
+                failing = false;
+                s
+            }
             Err(e) => {
+                if !failing {
+                    log_accept_failure(&shared, index, &e);
+                    failing = true;
+                }
                 // Out of file descriptors or similar: back off instead of spinning.
-                tracing::warn!(node = index, error = %e, "accept failed");
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }
         };
         let _ = stream.set_nodelay(true);
-        let ctl = Arc::new(ConnCtl::new(shared.clone(), index, cancel.child_token()));
+        let counters = &shared.nodes[index].counters;
+        if counters.open() >= guard.max_connections {
+            counters.status(503);
+            tracker.spawn(refuse_connection(stream));
+            continue;
+        }
+        let local = stream.local_addr().ok().map(|a| a.ip());
+        let ctl = Arc::new(ConnCtl::new(
+            shared.clone(),
+            index,
+            guard.clone(),
+            local,
+            cancel.child_token(),
+        ));
         if conns.len() >= 64 && conns.len().is_power_of_two() {
             conns.retain(|c| c.strong_count() > 0);
         }
@@ -148,6 +174,7 @@ pub async fn accept_loop(
         });
         let builder = builder.clone();
         let head_timeout = shared.config.header_read_timeout.0;
+        let idle_timeout = shared.config.idle_timeout.0;
         tracker.spawn(async move {
             let _guard = ctl.shared.nodes[index].counters.open_connection();
             let svc_ctl = ctl.clone();
@@ -157,7 +184,7 @@ pub async fn accept_loop(
                 biased;
                 _ = conn => {}
                 _ = ctl.kill().cancelled() => {}
-                _ = watch_heads(&ctl, head_timeout) => {}
+                _ = watchdog(&ctl, head_timeout, idle_timeout) => {}
             }
         });
     }
@@ -202,24 +229,76 @@ fn check_door(
     }
 }
 
-/// Returns when a request head has been arriving for longer than `limit`
-/// (checked every `limit`, so the cut comes after `limit` to `2 * limit`):
-/// slow-loris protection. Idle keep-alive connections are left alone.
-async fn watch_heads(ctl: &ConnCtl, limit: Duration) {
-    let limit = limit.max(Duration::from_millis(1));
-    let mut was_pending = false;
+/// Returns when the connection must be cut: a request head has been
+/// arriving for longer than `head` (slow-loris protection, HTTP/1 only), or
+/// nothing at all happened on it for `idle` (a keep-alive connection left
+/// open; `0` = never). One timer per connection, ticking every
+/// `min(head, idle)`, so a cut comes within one tick after its limit.
+async fn watchdog(ctl: &ConnCtl, head: Duration, idle: Duration) {
+    let head = head.max(Duration::from_millis(1));
+    let tick = if idle.is_zero() { head } else { head.min(idle) };
+    let (mut pending_for, mut idle_for) = (Duration::ZERO, Duration::ZERO);
     let mut started = ctl.requests_started();
+    let mut bytes = ctl.bytes_read();
     loop {
-        tokio::time::sleep(limit).await;
-        if ctl.is_h2() {
-            return std::future::pending().await;
-        }
+        tokio::time::sleep(tick).await;
         let now_started = ctl.requests_started();
-        let pending = ctl.head_pending();
-        if pending && was_pending && now_started == started {
+        let now_bytes = ctl.bytes_read();
+        let pending = !ctl.is_h2() && ctl.head_pending();
+        pending_for = if pending && now_started == started {
+            pending_for + tick
+        } else {
+            Duration::ZERO
+        };
+        let quiet = !pending && !ctl.busy() && now_started == started && now_bytes == bytes;
+        idle_for = if quiet {
+            idle_for + tick
+        } else {
+            Duration::ZERO
+        };
+        if pending_for >= head || (!idle.is_zero() && idle_for >= idle) {
             return;
         }
-        was_pending = pending;
         started = now_started;
+        bytes = now_bytes;
+    }
+}
+
+/// Answers a connection over the per-node cap with DeepSeek's 503 body and
+/// closes it, rather than letting it wait unserved (the client sees a
+/// retryable overload, not a stall).
+async fn refuse_connection(mut stream: TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let e = ErrorReply::new(
+        503,
+        Some("Server Overloaded: too many open connections on this node"),
+        None,
+    );
+    let mut head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+        e.body.len()
+    )
+    .into_bytes();
+    head.extend_from_slice(&e.body);
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(&head).await?;
+        stream.shutdown().await
+    })
+    .await;
+}
+
+/// The one line a failing `accept` logs: out of file descriptors says
+/// what to change.
+fn log_accept_failure(shared: &Shared, index: usize, e: &io::Error) {
+    const EMFILE: i32 = 24;
+    const ENFILE: i32 = 23;
+    let open = shared.nodes[index].counters.open();
+    match e.raw_os_error() {
+        Some(EMFILE | ENFILE) => tracing::error!(
+            node = index,
+            open_connections = open,
+            "out of file descriptors, new connections wait in the backlog: raise `ulimit -n`, lower server.max_connections or server.idle_timeout ({e})"
+        ),
+        _ => tracing::warn!(node = index, error = %e, "accept failed"),
     }
 }

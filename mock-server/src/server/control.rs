@@ -84,15 +84,24 @@ pub async fn handle(shared: &Shared, index: usize, req: Request<Incoming>) -> Re
 }
 
 async fn replace_faults(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
-    let bytes = match Limited::new(req.into_body(), MAX_CONTROL_BODY)
-        .collect()
-        .await
-    {
-        Ok(c) => c.to_bytes(),
-        Err(_) => {
+    // A body sent a byte at a time must not hold the connection forever.
+    let limit = shared.config.body_read_timeout.0;
+    let read = tokio::time::timeout(
+        limit,
+        Limited::new(req.into_body(), MAX_CONTROL_BODY).collect(),
+    );
+    let bytes = match read.await {
+        Ok(Ok(c)) => c.to_bytes(),
+        Ok(Err(_)) => {
             return message(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body over 1 MiB or unreadable",
+            )
+        }
+        Err(_) => {
+            return message(
+                StatusCode::REQUEST_TIMEOUT,
+                &format!("the body did not arrive within body_read_timeout ({limit:?})"),
             )
         }
     };

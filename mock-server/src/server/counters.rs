@@ -56,6 +56,11 @@ impl NodeCounters {
         ConnGuard(self)
     }
 
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Relaxed).max(0) as usize
+    }
+
     /// Zeroes everything but the open-connection gauge.
     pub fn reset(&self) {
         self.requests.store(0, Relaxed);

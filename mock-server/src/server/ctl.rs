@@ -7,7 +7,9 @@
 //! `handler` and `body` (which close the connection or hold it busy) depend
 //! on it, and it on none of them.
 
+use super::guard::Guard;
 use super::state::Shared;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -19,6 +21,11 @@ pub struct ConnCtl {
     pub shared: Arc<Shared>,
     /// Node index.
     pub index: usize,
+    /// Who may use the control API, and the connection cap.
+    pub guard: Arc<Guard>,
+    /// The address this connection was accepted on (the name a client
+    /// may use for the control API besides loopback ones).
+    pub local: Option<IpAddr>,
     rst: AtomicBool,
     /// Bytes read from the client so far.
     read_bytes: AtomicU64,
@@ -35,11 +42,20 @@ pub struct ConnCtl {
 }
 
 impl ConnCtl {
-    /// Context of a new connection on node `index`; `kill` ends it.
-    pub fn new(shared: Arc<Shared>, index: usize, kill: CancellationToken) -> Self {
+    /// Context of a new connection on node `index`, accepted on `local`;
+    /// `kill` ends it.
+    pub fn new(
+        shared: Arc<Shared>,
+        index: usize,
+        guard: Arc<Guard>,
+        local: Option<IpAddr>,
+        kill: CancellationToken,
+    ) -> Self {
         ConnCtl {
             shared,
             index,
+            guard,
+            local,
             rst: AtomicBool::new(false),
             read_bytes: AtomicU64::new(0),
             mark: AtomicU64::new(0),
@@ -102,6 +118,16 @@ impl ConnCtl {
     /// Requests started on this connection so far.
     pub fn requests_started(&self) -> u64 {
         self.started.load(Ordering::Relaxed)
+    }
+
+    /// Bytes read from the client so far (the idle watchdog).
+    pub fn bytes_read(&self) -> u64 {
+        self.read_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Requests (and streamed bodies) being handled now.
+    pub fn busy(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) > 0
     }
 
     /// True when bytes arrived since the last request began or ended and no

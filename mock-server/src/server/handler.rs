@@ -27,9 +27,6 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Time a client gets to send the whole body.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const SSE: HeaderValue = HeaderValue::from_static("text/event-stream; charset=utf-8");
 
@@ -41,6 +38,9 @@ pub async fn handle(
     let (shared, index) = (&*ctl.shared, ctl.index);
     let _request = ctl.request_started();
     if req.uri().path().starts_with("/_mock/") {
+        if let Err(refused) = ctl.guard.control.check(req.headers(), ctl.local) {
+            return Ok(refused);
+        }
         return Ok(control::handle(shared, index, req).await);
     }
     let node = &shared.nodes[index];
@@ -86,7 +86,13 @@ async fn route(
     if let Err(e) = authorize(&shared.config.auth.keys, req.headers()) {
         if let Some(a) = attempt {
             // The call key may be in the body: read it (bounded) before refusing.
-            if let Ok(b) = read_body(req, shared.config.max_body.0).await {
+            if let Ok(b) = read_body(
+                req,
+                shared.config.max_body.0,
+                shared.config.body_read_timeout.0,
+            )
+            .await
+            {
                 a.body(&b);
             }
         }
@@ -128,7 +134,7 @@ async fn chat(
     attempt: &mut Open,
 ) -> Response<Body> {
     let max = shared.config.max_body.0;
-    let body = match read_body(req, max).await {
+    let body = match read_body(req, max, shared.config.body_read_timeout.0).await {
         Ok(b) => b,
         Err(e) => return error(node, &e),
     };
@@ -287,7 +293,11 @@ fn capacity(node: &Node, creq: &ChatRequest) -> Result<Slots, ErrorReply> {
 
 /// Reads at most `max` bytes; a bigger body is drained (bounded) and refused
 /// with 413 so the client sees the status instead of a reset.
-async fn read_body(req: Request<Incoming>, max: u64) -> Result<Bytes, ErrorReply> {
+async fn read_body(
+    req: Request<Incoming>,
+    max: u64,
+    timeout: Duration,
+) -> Result<Bytes, ErrorReply> {
     let drain_limit = max.saturating_mul(4).saturating_add(4 << 20);
     let declared = req
         .headers()
@@ -309,7 +319,7 @@ async fn read_body(req: Request<Incoming>, max: u64) -> Result<Bytes, ErrorReply
         let next = match body.frame().now_or_never() {
             Some(next) => next,
             None => {
-                let at = *deadline.get_or_insert_with(|| Instant::now() + BODY_READ_TIMEOUT);
+                let at = *deadline.get_or_insert_with(|| Instant::now() + timeout);
                 tokio::time::timeout_at(at, body.frame())
                     .await
                     .map_err(|_| ErrorReply::new(408, Some("Request Timeout"), None))?

@@ -9,6 +9,7 @@ pub mod counters;
 pub mod ctl;
 pub mod door;
 pub mod emit;
+pub mod guard;
 pub mod handler;
 pub mod precise;
 pub mod state;

@@ -260,11 +260,16 @@ fn write_png<C: Chart>(chart: &C, path: &Path) -> Result<(), String> {
     // The bitmap encoder picks the format from the extension, so the
     // temporary file keeps `.png` at the end.
     let tmp = tmp_path(&path.with_extension(""), "tmp.png");
-    {
+    let drawn = (|| {
         let root = BitMapBackend::new(&tmp, chart.size()).into_drawing_area();
         root.fill(&WHITE).map_err(style::err)?;
         chart.draw(&root, true)?;
-        root.present().map_err(style::err)?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+        root.present().map_err(style::err)
+    })();
+    // A failed PNG (a full disk) is a warning, and leaves no `.tmp.png`.
+    drawn
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display())))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
 }
