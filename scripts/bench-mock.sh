@@ -135,7 +135,7 @@ done
 # Every request answered must be in the file (or counted in a gap line).
 kill -INT "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
 lines=$(grep -c '"seq"' "$tmp/journal.jsonl" || true)
-gaps=$(grep -o '"dropped":[0-9]*' "$tmp/journal.jsonl" | awk -F: '{s+=$2} END {print s+0}')
+gaps=$({ grep -o '"dropped":[0-9]*' "$tmp/journal.jsonl" || true; } | awk -F: '{s+=$2} END {print s+0}')
 echo "journal file: $lines records, $gaps dropped, $(du -h "$tmp/journal.jsonl" | cut -f1)"
 ratio=$(awk -v a="$tj" -v b="$tn" 'BEGIN{printf "%.1f", 100*a/b}')
 echo "overall: journal/none = ${ratio}% (wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds per mix)"
