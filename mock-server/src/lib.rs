@@ -102,7 +102,7 @@ pub struct StartOptions {
 #[derive(Debug, Clone, Default)]
 pub struct JournalOptions {
     /// In-memory ring size (records kept for `GET /_mock/journal`); 0 =
-    /// [`DEFAULT_RING`] (100,000 records, about 30 MB when full).
+    /// [`DEFAULT_RING`] (100,000 records, about 27 MB when full).
     pub ring: usize,
     /// File sink: one JSON line per record as attempts end (`harness mock
     /// --journal FILE`), created or truncated at start, flushed at least

@@ -111,18 +111,25 @@ impl Open {
         }
     }
 
-    /// The request body: kept (a reference, not a copy) while the key or
-    /// the model still has to be read from it.
-    pub fn body(&mut self, body: &Bytes) {
-        self.rec.body = body.clone();
+    /// The body of a request refused before it parsed (401, 400, 422):
+    /// copied, as the key and the model are read from it later.
+    ///
+    /// A copy, not a reference: a `Bytes` of hyper's read buffer kept past
+    /// the request stops hyper from reusing that buffer, so the next request
+    /// on the connection would allocate a new one.
+    pub fn refused_body(&mut self, body: &Bytes) {
+        if !self.ended {
+            self.rec.body = Bytes::copy_from_slice(body);
+        }
     }
 
-    /// The request parsed: its model and `stream`.
-    pub fn request(&mut self, creq: &ChatRequest) {
+    /// The request parsed: its model and `stream`; the body is copied only
+    /// when no header gave the call key.
+    pub fn request(&mut self, creq: &ChatRequest, body: &Bytes) {
         self.rec.model = Some(creq.model);
         self.rec.stream = Some(creq.stream);
-        if self.rec.key.is_some() {
-            self.rec.body = Bytes::new();
+        if self.rec.key.is_none() && !self.ended {
+            self.rec.body = Bytes::copy_from_slice(body);
         }
     }
 

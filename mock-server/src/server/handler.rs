@@ -93,7 +93,7 @@ async fn route(
             )
             .await
             {
-                a.body(&b);
+                a.refused_body(&b);
             }
         }
         return error(node, &e);
@@ -138,12 +138,14 @@ async fn chat(
         Ok(b) => b,
         Err(e) => return error(node, &e),
     };
-    attempt.body(&body);
     let creq = match request::parse(&body, shared.config.retired_models) {
         Ok(r) => r,
-        Err(e) => return error(node, &e),
+        Err(e) => {
+            attempt.refused_body(&body);
+            return error(node, &e);
+        }
     };
-    attempt.request(&creq);
+    attempt.request(&creq, &body);
     let (decision, script) = decide(shared, node, &creq);
     for kind in decision.fired_kinds() {
         node.counters.fault(kind);

@@ -120,10 +120,14 @@ impl Journal {
         let ring = Arc::new(Mutex::new(Ring::new(sinks.ring)));
         let (done_tx, done) = tokio::sync::oneshot::channel();
         let enabled = !sinks.disabled;
-        let writer = thread::Writer::new(rx, lost.clone(), ring.clone(), sinks, done_tx);
-        std::thread::Builder::new()
-            .name("mock-journal".into())
-            .spawn(move || writer.run())?;
+        if enabled {
+            let writer = thread::Writer::new(rx, lost.clone(), ring.clone(), sinks, done_tx);
+            std::thread::Builder::new()
+                .name("mock-journal".into())
+                .spawn(move || writer.run())?;
+        }
+        // Disabled: no thread; `done_tx` and the receiver drop here, so the
+        // channel (if any) closes at once and `Done` resolves.
         Ok((
             Journal {
                 intake,

@@ -8,6 +8,10 @@ use std::collections::VecDeque;
 /// Records kept when the start options say 0.
 pub const DEFAULT_RING: usize = 100_000;
 
+/// Rings up to this size get their slots reserved at start (address space
+/// only); larger ones grow as records come.
+const PREALLOCATE_MAX: usize = 1 << 22;
+
 /// Largest (and default) `limit` of one page.
 pub const MAX_PAGE: usize = 10_000;
 
@@ -36,9 +40,15 @@ impl Ring {
     /// A ring of `cap` records (0 = [`DEFAULT_RING`]). Memory grows with the
     /// records held, not with `cap`.
     pub fn new(cap: usize) -> Ring {
+        let cap = if cap == 0 { DEFAULT_RING } else { cap };
         Ring {
-            cap: if cap == 0 { DEFAULT_RING } else { cap },
-            records: VecDeque::new(),
+            cap,
+            // Exactly `cap` slots when it is reasonable: a deque grown by
+            // doubling has up to 2x the slots, and as the ring wraps its
+            // records move through all of them (a 20,000-record ring: 3 MB
+            // more resident after it was full). Untouched slots are not
+            // resident, so this costs nothing up front.
+            records: VecDeque::with_capacity(cap.min(PREALLOCATE_MAX)),
         }
     }
 

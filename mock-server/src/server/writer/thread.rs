@@ -5,13 +5,14 @@
 
 use super::{Lost, Pending, Ring, Sinks};
 use crate::config::FaultKind;
-use crate::journal::{body_key, Attempt, End, FaultTag, Line};
+use crate::journal::{body_key, Attempt, CallKey, End, FaultTag, Line};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -19,8 +20,19 @@ use std::time::{Duration, Instant};
 /// `tail -f` follows the run.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
+/// Pause between drains of the intake: at 50,000 attempts/s about 100
+/// records wait, far below the queue's 8,192.
+const POLL: Duration = Duration::from_millis(2);
+
 /// Records taken from the intake per ring lock.
 const BATCH: usize = 256;
+
+/// Body keys remembered (a retry resends the same bytes, so its marker or
+/// fingerprint is looked up instead of parsed and hashed again), and the
+/// largest body remembered: at most 8 MiB held, copied, not pinning hyper's
+/// buffers.
+const KEY_CACHE: usize = 1024;
+const KEY_CACHE_BODY: usize = 8 << 10;
 
 struct FileSink {
     out: BufWriter<File>,
@@ -39,6 +51,7 @@ pub(super) struct Writer {
     file_failed: bool,
     channel: Option<tokio::sync::mpsc::Sender<Attempt>>,
     seq: u64,
+    keys: HashMap<Box<[u8]>, CallKey>,
     _done: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -64,33 +77,46 @@ impl Writer {
             file_failed: false,
             channel: sinks.channel,
             seq: 0,
+            keys: HashMap::new(),
             _done: done,
         }
     }
 
     /// Runs until every intake sender is gone, then writes what is left.
+    ///
+    /// It polls (drain, then sleep [`POLL`]) rather than blocking on the
+    /// queue: a blocked reader makes nearly every sender pay a wake-up (a
+    /// system call and a context switch per request at full speed).
     pub(super) fn run(mut self) {
         let mut batch = Vec::with_capacity(BATCH);
         let mut next_flush = Instant::now() + FLUSH_EVERY;
-        loop {
-            let wait = next_flush.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(wait) {
-                Ok(p) => {
-                    batch.push(p);
-                    while batch.len() < BATCH {
-                        match self.rx.try_recv() {
-                            Ok(p) => batch.push(p),
-                            Err(_) => break,
+        let mut open = true;
+        while open {
+            loop {
+                match self.rx.try_recv() {
+                    Ok(p) => {
+                        batch.push(p);
+                        if batch.len() == BATCH {
+                            break;
                         }
                     }
-                    self.write(&mut batch);
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        open = false;
+                        break;
+                    }
                 }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            let full = batch.len() == BATCH;
+            if !batch.is_empty() {
+                self.write(&mut batch);
             }
             if Instant::now() >= next_flush {
                 self.flush();
                 next_flush = Instant::now() + FLUSH_EVERY;
+            }
+            if open && !full {
+                std::thread::sleep(POLL);
             }
         }
         // Drops after the last record still get their gap line.
@@ -103,7 +129,7 @@ impl Writer {
         let mut records = Vec::with_capacity(batch.len());
         for p in batch.drain(..) {
             self.seq += 1;
-            let a = complete(p, self.seq);
+            let a = complete(p, self.seq, &mut self.keys);
             self.note_gap();
             self.write_file(&a);
             self.send_channel(&a);
@@ -177,11 +203,11 @@ impl Writer {
 
 /// The record of `p`, numbered `seq`: times as seconds from t0 (µs), the
 /// key and model read from the body when the request path left them.
-fn complete(p: Pending, seq: u64) -> Attempt {
+fn complete(p: Pending, seq: u64, keys: &mut HashMap<Box<[u8]>, CallKey>) -> Attempt {
     let secs = |ns: u64| (ns.saturating_sub(p.t0_ns) / 1_000) as f64 / 1e6;
     let key = match p.key {
         Some(k) => k,
-        None => body_key("POST", p.path, crate::journal::Body::Raw(&p.body)),
+        None => cached_body_key(p.path, &p.body, keys),
     };
     let (model, stream) = match (p.model, p.stream) {
         (Some(m), Some(s)) => (Some(m.to_string()), s),
@@ -218,6 +244,27 @@ fn complete(p: Pending, seq: u64) -> Attempt {
     }
 }
 
+/// [`body_key`], remembered for bodies seen again (the path is part of a
+/// fingerprint, so it is part of the cache key too).
+fn cached_body_key(path: &str, body: &[u8], keys: &mut HashMap<Box<[u8]>, CallKey>) -> CallKey {
+    if body.len() > KEY_CACHE_BODY {
+        return body_key("POST", path, crate::journal::Body::Raw(body));
+    }
+    let mut k = Vec::with_capacity(path.len() + 1 + body.len());
+    k.extend_from_slice(path.as_bytes());
+    k.push(b'\n');
+    k.extend_from_slice(body);
+    if let Some(key) = keys.get(k.as_slice()) {
+        return key.clone();
+    }
+    let key = body_key("POST", path, crate::journal::Body::Raw(body));
+    if keys.len() >= KEY_CACHE {
+        keys.clear();
+    }
+    keys.insert(k.into_boxed_slice(), key.clone());
+    key
+}
+
 /// `model` and `stream` of a body the server refused (it did not parse as a
 /// valid request): whatever is there, leniently.
 fn peek(body: &[u8]) -> (Option<String>, bool) {
@@ -234,5 +281,50 @@ fn peek(body: &[u8]) -> (Option<String>, bool) {
             p.stream.as_ref().and_then(Value::as_bool).unwrap_or(false),
         ),
         Err(_) => (None, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{Body, CallFrom};
+
+    #[test]
+    fn cached_body_keys_equal_computed_ones_and_the_cache_stays_bounded() {
+        let mut keys = HashMap::new();
+        let body = br#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#;
+        let marked = br#"{"messages":[{"role":"user","content":"[call:k9]"}]}"#;
+        for path in ["/chat/completions", "/v1/chat/completions"] {
+            for _ in 0..2 {
+                let k = cached_body_key(path, body, &mut keys);
+                assert_eq!(k, body_key("POST", path, Body::Raw(body)));
+                assert_eq!(k.from, CallFrom::Fingerprint);
+                assert_eq!(cached_body_key(path, marked, &mut keys).id, "k9");
+            }
+        }
+        assert_ne!(
+            cached_body_key("/chat/completions", body, &mut keys),
+            cached_body_key("/v1/chat/completions", body, &mut keys),
+            "the path is part of a fingerprint"
+        );
+        for i in 0..3 * KEY_CACHE {
+            let b = format!(r#"{{"n":{i}}}"#);
+            cached_body_key("/chat/completions", b.as_bytes(), &mut keys);
+            assert!(keys.len() <= KEY_CACHE);
+        }
+        let big = vec![b' '; KEY_CACHE_BODY + 1];
+        keys.clear();
+        cached_body_key("/chat/completions", &big, &mut keys);
+        assert!(keys.is_empty(), "large bodies are not remembered");
+    }
+
+    #[test]
+    fn a_refused_body_still_gives_its_model_and_stream_flag() {
+        assert_eq!(
+            peek(br#"{"model":"nope","stream":true,"x":[1]}"#),
+            (Some("nope".to_string()), true)
+        );
+        assert_eq!(peek(b"not json"), (None, false));
+        assert_eq!(peek(br#"{"model":3,"stream":"yes"}"#), (None, false));
     }
 }
