@@ -55,6 +55,10 @@ fn check_block(origin: &str, text: &str) -> Result<&'static str, String> {
         harness::scenario::parse(text, origin, &[])
             .map(|_| "scenario")
             .map_err(|e| e.to_string())
+    } else if has("under_test") {
+        let u: harness::scenario::under_test::UnderTest =
+            serde_yaml::from_value(value["under_test"].clone()).map_err(|e| e.to_string())?;
+        u.validate("under_test").map(|()| "under_test")
     } else if has("verdicts") {
         let v = value["verdicts"].clone();
         let c: harness::judge::VerdictConfig =

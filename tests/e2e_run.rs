@@ -782,8 +782,11 @@ fn a_second_ctrl_c_abandons_in_flight_requests_and_still_writes_the_report() {
         .unwrap_or_else(|| panic!("an abandoned row: {table}"));
     assert!(row.contains(&format!("{abandoned}")), "{row}");
     let dir = rep.to_str().unwrap();
-    let pass = harness(&["gate", dir, "-e", "abandoned >= 1"]);
+    // A partial report is refused by `gate` unless asked for.
+    let refused = harness(&["gate", dir, "-e", "abandoned >= 1"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    let pass = harness(&["gate", dir, "--allow-partial", "-e", "abandoned >= 1"]);
     assert_eq!(pass.status.code(), Some(0), "{}", text(&pass));
-    let fail = harness(&["gate", dir, "-e", "abandoned == 0"]);
+    let fail = harness(&["gate", dir, "--allow-partial", "-e", "abandoned == 0"]);
     assert_eq!(fail.status.code(), Some(3), "{}", text(&fail));
 }

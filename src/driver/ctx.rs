@@ -2,7 +2,7 @@
 //! the outcome channel, the in-flight gauges and the abandon token; and
 //! [`measure`], the one place a request is timed.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +35,10 @@ pub struct Gauges {
     /// Requests in flight, one counter per load thread (each on its own
     /// cache line, so two cores never bump the same one).
     shards: [Shard; GAUGE_SHARDS],
+    /// Open-model requests abandoned on `abort`, counted by the requests
+    /// themselves (the in-flight count may already be back to 0 when the
+    /// abort came before the driver started waiting).
+    abandoned: AtomicU64,
 }
 
 const GAUGE_SHARDS: usize = 8;
@@ -52,6 +56,11 @@ impl Gauges {
             .map(|s| s.0.load(Ordering::Relaxed))
             .sum();
         n.max(0) as u64
+    }
+
+    /// Open-model requests that saw the abort while in flight.
+    pub fn abandoned(&self) -> u64 {
+        self.abandoned.load(Ordering::Relaxed)
     }
 
     pub(super) fn add(&self, shard: usize, delta: i64) {
@@ -106,8 +115,11 @@ impl<S: Sender> Ctx<S> {
         };
         self.gauges.add(self.shard, -1);
         self.sender.release(conn);
-        if let Some(o) = outcome {
-            self.deliver(o).await;
+        match outcome {
+            Some(o) => self.deliver(o).await,
+            None => {
+                self.gauges.abandoned.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 

@@ -172,6 +172,9 @@ pub async fn drive<S: Sender>(
         stats.abandoned = ctx.gauges.in_flight();
         abort.cancel();
         tracker.wait().await;
+        // Open-model requests count themselves: exact even when the abort
+        // came first and they had already ended when in_flight was read.
+        stats.abandoned = stats.abandoned.max(ctx.gauges.abandoned());
     }
     if let Some(started) = closed_started {
         // Users add what they started when they end.

@@ -239,7 +239,7 @@ fn the_table_and_junit_show_the_fired_verdicts_with_a_timeline() {
     assert!(x.contains("tests=\"10\" failures=\"1\""), "{x}");
     assert!(x.contains("name=\"judge &lt;ci&gt;\""));
     assert!(
-        x.contains("<failure type=\"fail\" message=\"1 calls: a retry came less than 10ms"),
+        x.contains("<failure type=\"fail\" message=\"1 calls: a retry came to the same node less than 10ms"),
         "{x}"
     );
     assert_eq!(x.matches("<testcase").count(), 10);
