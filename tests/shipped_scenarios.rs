@@ -45,6 +45,33 @@ const SHORTENED: &[(&str, &[&str])] = &[
             "server.phases[0].for=3s",
         ],
     ),
+    ("limiters", &["--duration", "8s"]),
+    (
+        "node-down",
+        &[
+            "--duration",
+            "12s",
+            "--set",
+            "server.phases[0].at=1s",
+            "--set",
+            "server.phases[0].for=4s",
+            "--set",
+            "server.phases[1].at=6s",
+            "--set",
+            "server.phases[1].for=4s",
+        ],
+    ),
+    (
+        "priorities",
+        &[
+            "--duration",
+            "10s",
+            "--set",
+            "server.phases[0].at=2s",
+            "--set",
+            "server.phases[0].for=6s",
+        ],
+    ),
     (
         "report-card",
         &["--duration", "12s", "--set", "server.phases[0].at=1s"],
@@ -131,6 +158,18 @@ fn every_shipped_scenario_passes_its_own_gates_shortened() {
             serde_json::from_str(&std::fs::read_to_string(report.join("gates.json")).unwrap())
                 .unwrap();
         assert_eq!(gates["passed"], true, "{said}");
+        // The resilient client passes every `fail` verdict the fake server
+        // judges from the wire (docs/journal.md).
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+                .unwrap();
+        if let Some(v) = summary["arms"]["resilient"].get("verdicts") {
+            assert_eq!(
+                v["failed"], false,
+                "{stem}: fail verdicts {}\n{said}",
+                v["fired"]
+            );
+        }
         match o.status.code() {
             Some(0) => {}
             // A machine too busy to hold the schedule says so (exit 4); the

@@ -46,10 +46,12 @@ pub fn value_of(summaries: &[Value], path: &str) -> Option<f64> {
     let mut vals: Vec<f64> = summaries
         .iter()
         .filter_map(|s| {
-            metrics::lookup(s, path).or_else(|| {
-                let base = path.strip_suffix("error_rate")?;
-                metrics::lookup(s, &format!("{base}success_rate")).map(|r| 1.0 - r)
-            })
+            metrics::lookup(s, path)
+                .or_else(|| {
+                    let base = path.strip_suffix("error_rate")?;
+                    metrics::lookup(s, &format!("{base}success_rate")).map(|r| 1.0 - r)
+                })
+                .or_else(|| unseen_status(s, path))
         })
         .collect();
     if vals.is_empty() {
@@ -62,6 +64,19 @@ pub fn value_of(summaries: &[Value], path: &str) -> Option<f64> {
     } else {
         (vals[n / 2 - 1] + vals[n / 2]) / 2.0
     })
+}
+
+/// `statuses` lists only the codes seen: a code absent from a present
+/// `statuses` map was seen 0 times (`statuses.429 < 200` on a run with no
+/// 429 passes instead of reading as a missing metric).
+fn unseen_status(s: &Value, path: &str) -> Option<f64> {
+    let (parent, code) = path.rsplit_once('.')?;
+    if !parent.ends_with("statuses") || code.parse::<u16>().is_err() {
+        return None;
+    }
+    let full = metrics::effective_path(s, parent);
+    let pointer = format!("/{}", full.replace('.', "/"));
+    s.pointer(&pointer)?.as_object().map(|_| 0.0)
 }
 
 fn unit_of(kind: Kind) -> &'static str {
@@ -204,6 +219,18 @@ mod tests {
     fn absent_metric_fails() {
         let gates = parse_all(&["ttft.p99 < 1s".into()]).unwrap();
         let r = evaluate(&gates, &[summary(1.0, 1.0)]);
+        assert!(!r.passed && r.results[0].value.is_none());
+    }
+
+    #[test]
+    fn a_status_never_seen_counts_zero_but_a_missing_arm_is_absent() {
+        let gates = parse_all(&["statuses.429 < 200".into(), "statuses.200 > 5".into()]).unwrap();
+        let s = json!({"arms": {"resilient": {"statuses": {"200": 10}}}});
+        let r = evaluate(&gates, &[s]);
+        assert!(r.passed, "{r:?}");
+        assert_eq!(r.results[0].value, Some(0.0));
+        let raw = parse_all(&["raw.statuses.429 < 200".into()]).unwrap();
+        let r = evaluate(&raw, &[json!({"arms": {"resilient": {"statuses": {}}}})]);
         assert!(!r.passed && r.results[0].value.is_none());
     }
 
