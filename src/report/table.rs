@@ -61,9 +61,9 @@ pub fn summary_table(run: &RunData, info: &RunInfo) -> String {
             v.to_string()
         }
     };
-    row("breaker opens", &|a| inside(a, a.breaker.opens as u64));
-    row("sheds", &|a| inside(a, a.sheds as u64));
-    row("fallbacks", &|a| inside(a, a.fallbacks as u64));
+    row("breaker opens", &|a| inside(a, a.breaker.opens));
+    row("sheds", &|a| inside(a, a.sheds));
+    row("fallbacks", &|a| inside(a, a.fallbacks));
     if arms.iter().any(|(_, a)| a.abandoned > 0) {
         row("abandoned", &|a| a.abandoned.to_string());
     }

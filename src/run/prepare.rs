@@ -310,8 +310,7 @@ async fn external(
         .map_err(|source| RunError::Request { index: 0, source })?;
     let sender = ExternalSender::new(
         Arm::named(&u.name).as_str(),
-        endpoint.url,
-        endpoint.headers,
+        endpoint,
         bodies,
         s.load.stream,
         u.correlate.marker,

@@ -51,18 +51,18 @@ pub struct ExternalError {
 }
 
 impl ExternalSender {
-    /// Posts `bodies[index]` to `url` (with `stream` set as the scenario
+    /// Posts `bodies[index]` to `endpoint.url` with its headers (with `stream` set as the scenario
     /// says), bounding each call by `timeout`.
     pub fn new(
         arm: &'static str,
-        url: String,
-        headers: Vec<(String, String)>,
+        endpoint: crate::sut::Endpoint,
         bodies: Vec<Value>,
         stream: bool,
         marker: bool,
         timeout: Duration,
         seed: u64,
     ) -> Result<ExternalSender, ExternalError> {
+        let crate::sut::Endpoint { url, headers } = endpoint;
         let mut map = reqwest::header::HeaderMap::new();
         for (k, v) in headers {
             let name = reqwest::header::HeaderName::from_bytes(k.as_bytes());
