@@ -166,8 +166,12 @@ fn the_documented_schema_matches_a_real_summary() {
                     && obj["breaker"]["endpoints"]
                         .as_object()
                         .is_some_and(|m| m.is_empty());
+                // A row whose type says `optional` or `or absent` may be
+                // missing from this run (e.g. priorities when every request
+                // is `normal`); it is still checked when present.
+                let optional = ty.contains("optional") || ty.contains("absent");
                 assert!(
-                    !found.is_empty() || arm_without_breaker,
+                    !found.is_empty() || arm_without_breaker || optional,
                     "{heading}: documented `{path}` missing"
                 );
                 for v in found {

@@ -183,8 +183,9 @@ pub struct ArmSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdicts: Option<ArmVerdicts>,
     /// Examples of what went wrong between the harness and an external
-    /// system under test (`sut_protocol_error`), at most five.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// system under test (`sut_protocol_error`), at most five; empty
+    /// otherwise.
+    #[serde(default)]
     pub examples: Vec<String>,
     /// Where `attempts`, `retries`, `statuses` and `attempts_per_request`
     /// come from: `client` (what the in-process client reported) or
