@@ -101,6 +101,7 @@ fn every_section_is_optional_with_documented_defaults() {
                 match field.as_str() {
                     "rate_limit" => assert!(empty.rate_limit.is_none()),
                     "fallback" => assert!(empty.fallback.is_none()),
+                    "priorities" => assert!(empty.priorities.is_none()),
                     "metrics.listen" => assert!(empty.metrics.listen.is_none()),
                     other => panic!("unexpected `off` row {other}"),
                 }
@@ -111,11 +112,16 @@ fn every_section_is_optional_with_documented_defaults() {
         }
         // Rows inside `rate_limit` compare against a limiter given only
         // its required rate.
+        // and rows inside `priorities` against an empty `priorities:`
+        // (`<class>` checked as `high`).
         let base = if field.starts_with("rate_limit.") {
             "rate_limit: { rate: 100/s }"
+        } else if field.starts_with("priorities.") {
+            "priorities: {}"
         } else {
             "{}"
         };
+        let field = &field.replace("<class>", "high");
         let implicit: ClientConfig = serde_yaml::from_str(base).unwrap();
         let explicit = with_field(base, field, default);
         assert_eq!(
