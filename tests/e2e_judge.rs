@@ -2,23 +2,14 @@
 //! codes (0 clean, 3 when a fail verdict fired, 1 on bad input), JUnit,
 //! bad lines named by number and skipped, and an empty journal refused.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::{text, tmp_dir};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn tmp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "harness-judge-{tag}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn judge(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_harness"))
@@ -26,15 +17,6 @@ fn judge(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run harness judge")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// One attempt record: `call` at `at` on node 0, answered `status` after 10 ms.
@@ -63,7 +45,7 @@ fn verdict<'a>(v: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn a_retried_400_fails_with_exit_3_and_junit_names_it() {
-    let dir = tmp_dir("fail");
+    let dir = tmp_dir("judge-fail");
     let j = write(
         &dir,
         "j.jsonl",
@@ -99,7 +81,7 @@ fn a_retried_400_fails_with_exit_3_and_junit_names_it() {
 
 #[test]
 fn a_clean_journal_passes_with_exit_0() {
-    let dir = tmp_dir("clean");
+    let dir = tmp_dir("judge-clean");
     let j = write(
         &dir,
         "j.jsonl",
@@ -115,7 +97,7 @@ fn a_clean_journal_passes_with_exit_0() {
 
 #[test]
 fn a_corrupt_line_is_named_and_skipped_and_makes_the_result_incomplete() {
-    let dir = tmp_dir("corrupt");
+    let dir = tmp_dir("judge-corrupt");
     let j = write(
         &dir,
         "j.jsonl",
@@ -138,7 +120,7 @@ fn a_corrupt_line_is_named_and_skipped_and_makes_the_result_incomplete() {
 
 #[test]
 fn an_empty_journal_is_refused_with_exit_1() {
-    let dir = tmp_dir("empty");
+    let dir = tmp_dir("judge-empty");
     let j = write(&dir, "j.jsonl", &[r#"{"dropped":3}"#.to_string()]);
     let o = judge(&[j.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -158,7 +140,7 @@ fn an_empty_journal_is_refused_with_exit_1() {
 
 #[test]
 fn thresholds_from_flags_change_the_verdict() {
-    let dir = tmp_dir("set");
+    let dir = tmp_dir("judge-set");
     // A 503 then a retry 5 ms after it ended: no_backoff under the default
     // 10 ms bound, not under a 1 ms one.
     let retry = attempt(2, "a", 1.015, 200);

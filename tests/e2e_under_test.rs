@@ -8,26 +8,17 @@
 //! are skipped, and fail instead when `HARNESS_REQUIRE_ADAPTERS=1` (as CI
 //! sets it), so they never pass silently.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::{text, tmp_dir};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn tmp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "harness-ut-{tag}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn fixture() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -82,15 +73,6 @@ fn summary(report: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// Whether process `pid` is gone (or a zombie), waiting up to `within`.
 fn gone(pid: i32, within: Duration) -> bool {
     let until = Instant::now() + within;
@@ -121,6 +103,41 @@ fn pid_in(file: &Path) -> i32 {
         .unwrap()
 }
 
+/// Starts `harness run` on `yaml` in `dir`, waits until the command under
+/// test wrote `pidfile` (and `settle` more), then sends SIGINT to the
+/// harness. Returns the harness process and the command's pid.
+fn start_then_interrupt(
+    dir: &Path,
+    yaml: &str,
+    pidfile: &Path,
+    settle: Duration,
+) -> (std::process::Child, i32) {
+    let sc = dir.join("scenario.yaml");
+    std::fs::write(&sc, yaml).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("run")
+        .arg(&sc)
+        .arg("--out")
+        .arg(dir.join("reports"))
+        .arg("-q")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while !pidfile.exists() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(settle);
+    let pid = pid_in(pidfile);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    (child, pid)
+}
+
 const SERVER: &str = "
 seed: 3
 server:
@@ -134,7 +151,7 @@ load:
 
 #[test]
 fn drives_a_running_service_at_url_and_classifies_its_answers() {
-    let dir = tmp_dir("direct");
+    let dir = tmp_dir("ut-direct");
     let yaml = format!(
         "name: ut-direct\nduration: 3s\n{SERVER}under_test:\n  name: gateway\n  url: \"{{node0}}/v1/chat/completions\"\n  headers: {{ authorization: \"Bearer sk-local\" }}\n  timeout: 5s\n"
     );
@@ -156,7 +173,7 @@ fn a_started_adapter_gets_load_and_is_stopped_at_the_end() {
     if !python_or_skip("a_started_adapter_gets_load_and_is_stopped_at_the_end") {
         return;
     }
-    let dir = tmp_dir("started");
+    let dir = tmp_dir("ut-started");
     let pidfile = dir.join("adapter.pid");
     let yaml = format!(
         "name: ut-started\nduration: 3s\n{SERVER}under_test:\n  name: py-forward\n  command: [python3, \"{}\"]\n  env: {{ PORT: \"{{port}}\", UPSTREAM: \"{{node1}}\", PIDFILE: \"{}\" }}\n  ready: {{ url: \"http://127.0.0.1:{{port}}/healthz\", timeout: 20s }}\n  url: \"http://127.0.0.1:{{port}}/chat\"\n  timeout: 5s\n",
@@ -185,7 +202,7 @@ fn an_adapter_that_answers_garbage_counts_as_a_protocol_error_with_an_example() 
     {
         return;
     }
-    let dir = tmp_dir("garbage");
+    let dir = tmp_dir("ut-garbage");
     let yaml = format!(
         "name: ut-garbage\nduration: 2s\n{SERVER}under_test:\n  name: broken\n  command: [python3, \"{}\"]\n  env: {{ PORT: \"{{port}}\", UPSTREAM: \"{{node0}}\", MODE: garbage }}\n  ready: {{ url: \"http://127.0.0.1:{{port}}/healthz\" }}\n  url: \"http://127.0.0.1:{{port}}/chat\"\n",
         fixture()
@@ -207,7 +224,7 @@ fn a_command_that_exits_before_ready_is_reported_with_its_output() {
     if !python_or_skip("a_command_that_exits_before_ready_is_reported_with_its_output") {
         return;
     }
-    let dir = tmp_dir("exits");
+    let dir = tmp_dir("ut-exits");
     let yaml = format!(
         "name: ut-exits\nduration: 2s\n{SERVER}under_test:\n  name: crashy\n  command: [python3, -c, \"print('no config, giving up'); raise SystemExit(3)\"]\n  ready: {{ url: \"http://127.0.0.1:{{port}}/healthz\", timeout: 20s }}\n  url: \"http://127.0.0.1:{{port}}/chat\"\n"
     );
@@ -232,7 +249,7 @@ fn a_command_never_ready_is_stopped_after_the_ready_timeout() {
     if !python_or_skip("a_command_never_ready_is_stopped_after_the_ready_timeout") {
         return;
     }
-    let dir = tmp_dir("never");
+    let dir = tmp_dir("ut-never");
     let pidfile = dir.join("sleeper.pid");
     let yaml = format!(
         "name: ut-never\nduration: 2s\n{SERVER}under_test:\n  name: sleeper\n  command: [python3, -c, \"import os,time; open(os.environ['PIDFILE'],'w').write(str(os.getpid())); time.sleep(300)\"]\n  env: {{ PIDFILE: \"{}\" }}\n  ready: {{ url: \"http://127.0.0.1:{{port}}/healthz\", timeout: 1500ms }}\n  url: \"http://127.0.0.1:{{port}}/chat\"\n  stop_grace: 1s\n",
@@ -255,36 +272,14 @@ fn ctrl_c_mid_run_stops_the_adapter_and_keeps_a_partial_report() {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = tmp_dir("ctrlc");
+    let dir = tmp_dir("ut-ctrlc");
     let pidfile = dir.join("adapter.pid");
     let yaml = format!(
         "name: ut-ctrlc\nduration: 60s\n{SERVER}under_test:\n  name: py-forward\n  command: [python3, \"{}\"]\n  env: {{ PORT: \"{{port}}\", UPSTREAM: \"{{node0}}\", PIDFILE: \"{}\" }}\n  ready: {{ url: \"http://127.0.0.1:{{port}}/healthz\", timeout: 20s }}\n  url: \"http://127.0.0.1:{{port}}/chat\"\n",
         fixture(),
         pidfile.display()
     );
-    let sc = dir.join("scenario.yaml");
-    std::fs::write(&sc, yaml).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .arg("run")
-        .arg(&sc)
-        .arg("--out")
-        .arg(dir.join("reports"))
-        .arg("-q")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while !pidfile.exists() && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_secs(2));
-    let adapter = pid_in(&pidfile);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
+    let (mut child, adapter) = start_then_interrupt(&dir, &yaml, &pidfile, Duration::from_secs(2));
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "Ctrl-C exit code");
     assert!(
@@ -301,7 +296,7 @@ fn an_adapter_that_hangs_is_cut_by_the_harness_side_timeout() {
     if !python_or_skip("an_adapter_that_hangs_is_cut_by_the_harness_side_timeout") {
         return;
     }
-    let dir = tmp_dir("hang");
+    let dir = tmp_dir("ut-hang");
     let yaml = format!(
         "name: ut-hang\nduration: 2s\n{SERVER}under_test:\n  name: stuck\n  command: [python3, \"{}\"]\n  env: {{ PORT: \"{{port}}\", UPSTREAM: \"{{node0}}\", MODE: hang }}\n  ready: {{ url: \"http://127.0.0.1:{{port}}/healthz\" }}\n  url: \"http://127.0.0.1:{{port}}/chat\"\n  timeout: 1s\n",
         fixture()
@@ -326,36 +321,14 @@ fn ctrl_c_while_waiting_for_ready_stops_the_command() {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = tmp_dir("ctrlc-start");
+    let dir = tmp_dir("ut-ctrlc-start");
     let pidfile = dir.join("sleeper.pid");
     let yaml = format!(
         "name: ut-ctrlc-start\nduration: 5s\n{SERVER}under_test:\n  name: sleeper\n  command: [python3, -c, \"import os,time; open(os.environ['PIDFILE'],'w').write(str(os.getpid())); time.sleep(300)\"]\n  env: {{ PIDFILE: \"{}\" }}\n  ready: {{ url: \"http://127.0.0.1:{{port}}/healthz\", timeout: 60s }}\n  url: \"http://127.0.0.1:{{port}}/chat\"\n",
         pidfile.display()
     );
-    let sc = dir.join("scenario.yaml");
-    std::fs::write(&sc, yaml).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .arg("run")
-        .arg(&sc)
-        .arg("--out")
-        .arg(dir.join("reports"))
-        .arg("-q")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while !pidfile.exists() && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    let sleeper = pid_in(&pidfile);
+    let (child, sleeper) = start_then_interrupt(&dir, &yaml, &pidfile, Duration::from_millis(300));
     let started = Instant::now();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(130), "{err}");

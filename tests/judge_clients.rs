@@ -7,24 +7,15 @@
 //! with `HARNESS_REQUIRE_ADAPTERS=1` (set by `.ci/run`, which installs
 //! them) it fails instead, so these never pass silently.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+
+use common::tmp_dir;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
-
-fn tmp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "harness-clients-{tag}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -167,7 +158,7 @@ fn openai_python_honours_retry_after_and_never_retries_a_400() {
     ) {
         return;
     }
-    let dir = tmp_dir("py-mixed");
+    let dir = tmp_dir("clients-py-mixed");
     let mock = Mock::start(
         &dir,
         &format!(
@@ -208,7 +199,7 @@ fn openai_python_makes_three_attempts_per_call_on_a_persistent_503() {
     ) {
         return;
     }
-    let dir = tmp_dir("py-503");
+    let dir = tmp_dir("clients-py-503");
     let mock = Mock::start(
         &dir,
         &format!("name: py-503\n{QUICK}  faults:\n    - status: {{ code: 503 }}\n"),
@@ -251,7 +242,7 @@ fn go_calls(bin: &Path, url: &str) {
 
 #[test]
 fn the_article_go_client_retries_in_lockstep() {
-    let dir = tmp_dir("go-herd");
+    let dir = tmp_dir("clients-go-herd");
     let Some(bin) = go_client("the_article_go_client_retries_in_lockstep", &dir) else {
         return;
     };
@@ -269,7 +260,7 @@ fn the_article_go_client_retries_in_lockstep() {
 
 #[test]
 fn the_article_go_client_ignores_retry_after() {
-    let dir = tmp_dir("go-ra");
+    let dir = tmp_dir("clients-go-ra");
     let Some(bin) = go_client("the_article_go_client_ignores_retry_after", &dir) else {
         return;
     };
